@@ -1,0 +1,18 @@
+"""minigan: Generative Adversarial Networks from scratch in NumPy.
+
+A small autograd whose every gradient is derived by hand and checked against
+finite differences, with PyTorch's names and conventions::
+
+    import minigan as mg
+    x = mg.randn(3, 4, requires_grad=True)
+    (x.tanh() ** 2).sum().backward()
+"""
+
+from minigan.autograd import *  # noqa: F403
+from minigan.autograd import __all__ as _autograd_all
+from minigan.ops import *  # noqa: F403
+from minigan.ops import __all__ as _ops_all
+
+__version__ = "0.1.0"
+
+__all__ = [*_autograd_all, *_ops_all]

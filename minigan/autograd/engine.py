@@ -1,0 +1,153 @@
+r"""Reverse-mode differentiation: walk the recorded graph from the outputs back.
+
+Given outputs :math:`y_k` with upstream gradients :math:`\bar y_k`, every
+tensor :math:`t` receives :math:`\bar t = \sum_{\text{consumers } c} \mathrm{VJP}_c(\bar c)`.
+The graph is visited once in reverse topological order, so a tensor's
+gradient is complete (all consumers have contributed) before its own node
+passes it on.
+
+With ``create_graph=False`` the VJPs run under ``no_grad``: the gradients are
+plain values. With ``create_graph=True`` they run recorded, so the gradients
+are themselves differentiable functions of the inputs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from minigan.autograd.grad_mode import is_grad_enabled, set_grad_enabled
+from minigan.autograd.tensor import Tensor
+
+__all__ = ["backward", "grad"]
+
+
+def backward(tensors, grad_tensors=None, retain_graph: bool | None = None, create_graph: bool = False) -> None:
+    """Accumulate the gradients of ``tensors`` into the ``.grad`` of every leaf that requires grad.
+
+    As ``torch.autograd.backward``: a non-scalar output needs an explicit
+    ``grad_tensors``; the graph is freed unless ``retain_graph`` (which
+    defaults to ``create_graph``).
+    """
+    roots, seeds = _roots_and_seeds(tensors, grad_tensors, "backward")
+    retain = create_graph if retain_graph is None else retain_graph
+
+    def to_leaf(leaf: Tensor, g: Tensor) -> None:
+        leaf.grad = g if leaf.grad is None else leaf.grad + g
+
+    _propagate(roots, seeds, retain, create_graph, targets=None, on_leaf=to_leaf)
+
+
+def grad(outputs, inputs, grad_outputs=None, retain_graph: bool | None = None,
+         create_graph: bool = False, allow_unused: bool = False) -> tuple[Tensor | None, ...]:
+    r"""The gradients of ``outputs`` with respect to ``inputs``, returned, not accumulated.
+
+    As ``torch.autograd.grad``: returns a tuple with one entry per input;
+    ``create_graph=True`` makes them differentiable (for penalties such as
+    :math:`\lambda(\lVert\nabla_x D(x)\rVert - 1)^2`).
+    """
+    single = isinstance(inputs, Tensor)
+    inputs = [inputs] if single else list(inputs)
+    for i, t in enumerate(inputs):
+        if not isinstance(t, Tensor) or not t.requires_grad:
+            raise RuntimeError(f"grad: input {i} does not require grad, so it has no gradient")
+    roots, seeds = _roots_and_seeds(outputs, grad_outputs, "grad")
+    retain = create_graph if retain_graph is None else retain_graph
+    found: dict[int, Tensor] = {}
+
+    def capture(t: Tensor, g: Tensor) -> None:
+        found[id(t)] = found[id(t)] + g if id(t) in found else g
+
+    _propagate(roots, seeds, retain, create_graph, targets={id(t) for t in inputs}, on_leaf=capture)
+    result = tuple(found.get(id(t)) for t in inputs)
+    if not allow_unused:
+        for i, g in enumerate(result):
+            if g is None:
+                raise RuntimeError(
+                    f"grad: input {i} (shape {inputs[i].shape}) was not used to compute the outputs; "
+                    "pass allow_unused=True to get None for it"
+                )
+    return result
+
+
+def _roots_and_seeds(tensors, grads, caller: str):
+    roots = [tensors] if isinstance(tensors, Tensor) else list(tensors)
+    if grads is None or isinstance(grads, Tensor) or not isinstance(grads, Sequence):
+        grads = [grads] * len(roots) if grads is None else [grads]
+    if len(grads) != len(roots):
+        raise ValueError(f"{caller}: got {len(grads)} gradients for {len(roots)} outputs")
+    seeds = []
+    for i, (root, g) in enumerate(zip(roots, grads)):
+        if not root.requires_grad:
+            raise RuntimeError(
+                f"{caller}: output {i} does not require grad and has no graph "
+                "(was it computed under no_grad, or from tensors without requires_grad=True?)"
+            )
+        if g is None:
+            if root.data.size != 1:
+                raise RuntimeError(
+                    f"{caller}: a gradient can only be created implicitly for a scalar output, got "
+                    f"shape {root.shape}; pass the upstream gradient explicitly (gradient=...)"
+                )
+            g = Tensor(root.xp.ones_like(root.data))
+        else:
+            g = g if isinstance(g, Tensor) else Tensor(root.xp.asarray(g, dtype=root.dtype))
+            if g.shape != root.shape:
+                raise RuntimeError(f"{caller}: gradient of shape {g.shape} for an output of shape {root.shape}")
+        seeds.append(g)
+    return roots, seeds
+
+
+def _topological_order(roots: list[Tensor]) -> list[Tensor]:
+    """Every tensor that requires grad and leads to ``roots``, consumers before producers."""
+    order: list[Tensor] = []
+    seen: set[int] = set()
+    stack = [(root, False) for root in reversed(roots)]
+    while stack:
+        t, expanded = stack.pop()
+        if expanded:  # every input of t is already in order: post-order
+            order.append(t)
+            continue
+        if id(t) in seen:  # marked when expanded, not when pushed, or a shared input could come too early
+            continue
+        seen.add(id(t))
+        stack.append((t, True))
+        if t._node is not None:
+            stack.extend((p, False) for p in t._node.inputs if p.requires_grad and id(p) not in seen)
+    order.reverse()
+    return order
+
+
+def _propagate(roots, seeds, retain_graph, create_graph, targets, on_leaf) -> None:
+    grads: dict[int, Tensor] = {}
+    for root, g in zip(roots, seeds):
+        grads[id(root)] = grads[id(root)] + g if id(root) in grads else g
+    order = _topological_order(roots)  # holds every tensor alive while ids are keys
+    previous = is_grad_enabled()
+    set_grad_enabled(create_graph)
+    try:
+        for t in order:
+            g = grads.pop(id(t), None)
+            if g is None:
+                continue
+            if targets is None:
+                if t._node is None:
+                    on_leaf(t, g)
+            elif id(t) in targets:
+                on_leaf(t, g)
+            node = t._node
+            if node is None:
+                continue
+            input_grads = node.vjp(g)
+            if not retain_graph:
+                node.freed = True
+            for x, gx in zip(node.inputs, input_grads):
+                if gx is None or not x.requires_grad:
+                    continue
+                if gx.shape != x.shape:
+                    raise RuntimeError(
+                        f"the VJP of {node.primitive.name} returned a gradient of shape {gx.shape} "
+                        f"for an input of shape {x.shape}"
+                    )
+                grads[id(x)] = grads[id(x)] + gx if id(x) in grads else gx
+    finally:
+        set_grad_enabled(previous)

@@ -1,0 +1,94 @@
+"""Array-level implementations of minigan's hot primitives.
+
+Every kernel has one *definition*, the readable NumPy code in
+:mod:`minigan.kernels.reference`. Faster twins with identical signatures live
+in one module per backend (``numba_cpu`` for NumPy arrays, ``cupy_gpu`` for
+CuPy arrays) and must agree with the reference; the tests compare them.
+
+Dispatch is by array type: a CuPy array goes to the CuPy twin, a NumPy array
+to the numba twin when numba imports and the numba path is enabled, otherwise
+to the reference. ``MINIGAN_KERNELS=numpy`` in the environment, or
+:func:`set_backend("numpy") <set_backend>`, forces the reference path.
+
+Nothing here knows about Tensors.
+"""
+
+from __future__ import annotations
+
+import os
+from types import ModuleType
+
+from minigan.kernels import reference
+from minigan.kernels.reference import array_module
+
+__all__ = ["array_module", "backend", "set_backend", "kernel_module", "is_cupy"]
+
+_BACKENDS = ("auto", "numba", "numpy")
+_backend = os.environ.get("MINIGAN_KERNELS", "auto").strip().lower() or "auto"
+if _backend not in _BACKENDS:
+    raise ValueError(f"MINIGAN_KERNELS must be one of {_BACKENDS}, got {_backend!r}")
+
+_numba_module: ModuleType | None = None
+_numba_failed = False
+
+
+def is_cupy(x) -> bool:
+    """Whether ``x`` is a CuPy array (decided without importing cupy)."""
+    return type(x).__module__.startswith("cupy")
+
+
+def backend() -> str:
+    """The CPU kernel path in force: ``"numba"`` or ``"numpy"``."""
+    return "numba" if _numba() is not None else "numpy"
+
+
+def set_backend(name: str) -> None:
+    """Choose the CPU kernel path: ``"auto"`` (numba if it imports), ``"numba"`` or ``"numpy"``."""
+    global _backend
+    if name not in _BACKENDS:
+        raise ValueError(f"kernel backend must be one of {_BACKENDS}, got {name!r}")
+    if name == "numba" and _load_numba() is None:
+        raise RuntimeError("the numba kernel backend was requested but numba cannot be imported")
+    _backend = name
+
+
+def _load_numba() -> ModuleType | None:
+    global _numba_module, _numba_failed
+    if _numba_module is None and not _numba_failed:
+        try:
+            from minigan.kernels import numba_cpu
+        except ImportError:
+            _numba_failed = True
+        else:
+            _numba_module = numba_cpu
+    return _numba_module
+
+
+def _numba() -> ModuleType | None:
+    return None if _backend == "numpy" else _load_numba()
+
+
+def kernel_module(x) -> ModuleType:
+    """The module whose kernels run on ``x``."""
+    if is_cupy(x):
+        from minigan.kernels import cupy_gpu
+
+        return cupy_gpu
+    return _numba() or reference
+
+
+def _dispatched(name: str):
+    ref = getattr(reference, name)
+
+    def kernel(x, *args, **kwargs):
+        impl = getattr(kernel_module(x), name, ref)
+        return impl(x, *args, **kwargs)
+
+    kernel.__name__ = name
+    kernel.__qualname__ = name
+    kernel.__doc__ = ref.__doc__
+    return kernel
+
+
+unfold = _dispatched("unfold")
+fold = _dispatched("fold")

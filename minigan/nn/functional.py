@@ -1,0 +1,246 @@
+r"""Functional forms of the layers, as ``torch.nn.functional``.
+
+Each is a short composite of primitives from :mod:`minigan.ops`, so its
+gradient, and its second derivative, follow from theirs. The formulas are
+stated once here; ``docs/layers.md`` derives them.
+"""
+
+from __future__ import annotations
+
+from minigan import ops
+from minigan.autograd import Tensor, no_grad
+from minigan.autograd.creation import Generator, rand
+from minigan.kernels.reference import conv_output_size
+from minigan.ops import (binary_cross_entropy_with_logits, cross_entropy, fold, leaky_relu, log_sigmoid,
+                         log_softmax, nll_loss, pad, relu, sigmoid, softmax, softplus, tanh, unfold)
+from minigan.ops.conv import pair
+from minigan.ops.normalization import batch_statistics, standardize
+
+__all__ = [
+    "linear", "conv2d", "conv_transpose2d", "batch_norm", "layer_norm", "dropout", "embedding",
+    "interpolate", "pad", "unfold", "fold", "relu", "leaky_relu", "tanh", "sigmoid", "softplus",
+    "log_sigmoid", "log_softmax", "softmax", "cross_entropy", "nll_loss",
+    "binary_cross_entropy_with_logits", "binary_cross_entropy", "mse_loss", "l1_loss",
+]
+
+
+def _expect(condition: bool, message: str) -> None:
+    if not condition:
+        raise ValueError(message)
+
+
+def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:  # noqa: A002
+    r""":math:`y = x W^\top + b` with ``weight`` of shape ``(out, in)``.
+
+    Gradients (from matmul and add): :math:`\bar x = \bar y W`, :math:`\bar W = \bar y^\top x`,
+    :math:`\bar b = \sum_n \bar y_n`.
+    """
+    _expect(input.ndim >= 1 and input.shape[-1] == weight.shape[1],
+            f"linear: input of shape {input.shape} needs last dimension {weight.shape[1]} "
+            f"for a weight of shape {weight.shape}")
+    out = input @ weight.T
+    return out if bias is None else out + bias
+
+
+def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, padding=0,  # noqa: A002
+           dilation=1, groups: int = 1) -> Tensor:
+    r"""2-D cross-correlation, as ``torch.nn.functional.conv2d``, built as unfold + matmul.
+
+    With :math:`X = \mathrm{unfold}(x)` of shape ``(N, C*kh*kw, L)`` and
+    :math:`W` reshaped to ``(O, C*kh*kw)``:
+
+    .. math:: y = W X + b, \quad \bar X = W^\top \bar y, \quad \bar x = \mathrm{fold}(\bar X),
+              \quad \bar W = \textstyle\sum_n \bar y_n X_n^\top
+
+    ``input`` is ``(N, C, H, W)``, ``weight`` ``(O, C, kh, kw)``; the output is
+    ``(N, O, H_out, W_out)``.
+    """
+    _expect(groups == 1, "conv2d: only groups=1 is implemented")
+    _expect(input.ndim == 4 and weight.ndim == 4 and input.shape[1] == weight.shape[1],
+            f"conv2d: input {input.shape} (N, C, H, W) and weight {weight.shape} (O, C, kh, kw) "
+            "must agree on C")
+    n, _, h, w = input.shape
+    out_channels, _, kh, kw = weight.shape
+    stride, padding, dilation = pair(stride, "stride"), pair(padding, "padding"), pair(dilation, "dilation")
+    oh = conv_output_size(h, kh, dilation[0], padding[0], stride[0])
+    ow = conv_output_size(w, kw, dilation[1], padding[1], stride[1])
+    _expect(oh >= 1 and ow >= 1, f"conv2d: input {input.shape} is smaller than the dilated kernel "
+                                 f"{(kh, kw)} (dilation {dilation}, padding {padding})")
+    cols = unfold(input, (kh, kw), dilation, padding, stride)         # (N, C*kh*kw, L)
+    out = weight.reshape(out_channels, -1) @ cols                      # (N, O, L)
+    out = out.reshape(n, out_channels, oh, ow)
+    return out if bias is None else out + bias.reshape(1, -1, 1, 1)
+
+
+def conv_transpose2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1,  # noqa: A002
+                     padding=0, output_padding=0, groups: int = 1, dilation=1) -> Tensor:
+    r"""Transposed convolution, as ``torch.nn.functional.conv_transpose2d``: the adjoint of conv2d.
+
+    With ``weight`` of shape ``(C_in, C_out, kh, kw)`` reshaped to
+    :math:`W` ``(C_in, C_out*kh*kw)`` and :math:`x` to ``(N, C_in, H*W)``:
+
+    .. math:: y = \mathrm{fold}(W^\top x) + b
+
+    the transpose of ``conv2d`` with the same weight, so
+    :math:`\langle \mathrm{conv2d}(z, W), x\rangle = \langle z, \mathrm{conv\_transpose2d}(x, W)\rangle`.
+    Output size :math:`(H - 1)s - 2p + d(k - 1) + p_{out} + 1`.
+    """
+    _expect(groups == 1, "conv_transpose2d: only groups=1 is implemented")
+    _expect(input.ndim == 4 and weight.ndim == 4 and input.shape[1] == weight.shape[0],
+            f"conv_transpose2d: input {input.shape} (N, C_in, H, W) and weight {weight.shape} "
+            "(C_in, C_out, kh, kw) must agree on C_in")
+    n, c_in, h, w = input.shape
+    _, c_out, kh, kw = weight.shape
+    stride, padding, dilation = pair(stride, "stride"), pair(padding, "padding"), pair(dilation, "dilation")
+    output_padding = pair(output_padding, "output_padding")
+    _expect(all(0 <= op < s for op, s in zip(output_padding, stride)),
+            f"conv_transpose2d: output_padding {output_padding} must be smaller than stride {stride}")
+    size = tuple((h_ - 1) * s - 2 * p + d * (k - 1) + op + 1
+                 for h_, s, p, d, k, op in zip((h, w), stride, padding, dilation, (kh, kw), output_padding))
+    _expect(size[0] >= 1 and size[1] >= 1, f"conv_transpose2d: output size {size} is not positive")
+    cols = weight.reshape(c_in, -1).T @ input.reshape(n, c_in, h * w)  # (N, C_out*kh*kw, H*W)
+    out = fold(cols, size, (kh, kw), dilation, padding, stride)         # (N, C_out, H_out, W_out)
+    return out if bias is None else out + bias.reshape(1, -1, 1, 1)
+
+
+def _channel_shape(x: Tensor) -> tuple[int, ...]:
+    """Shape that broadcasts a per-channel vector against ``(N, C, ...)``."""
+    return (1, x.shape[1]) + (1,) * (x.ndim - 2)
+
+
+def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor | None,  # noqa: A002
+               weight: Tensor | None = None, bias: Tensor | None = None, training: bool = False,
+               momentum: float | None = 0.1, eps: float = 1e-5) -> Tensor:
+    r"""Batch normalisation (Ioffe & Szegedy 2015), as ``torch.nn.functional.batch_norm``.
+
+    Training: :math:`y = \gamma \hat x + \beta` with :math:`\hat x` standardised by the
+    batch statistics over every axis but the channel axis 1 (a fused primitive,
+    see :mod:`minigan.ops.normalization`); the running statistics are updated in
+    place, the variance unbiased: :math:`r \leftarrow (1 - m) r + m\,\sigma^2 \tfrac{n}{n-1}`.
+    ``momentum=None`` gives the cumulative average (handled by the module).
+    Evaluation: :math:`\hat x = (x - r_\mu)/\sqrt{r_{\sigma^2} + \epsilon}`, a fixed affine map.
+    """
+    _expect(input.ndim >= 2, f"batch_norm: expected input of shape (N, C, ...), got {input.shape}")
+    axes = (0,) + tuple(range(2, input.ndim))
+    shape = _channel_shape(input)
+    if training:
+        count = input.numel() // input.shape[1]
+        _expect(count > 1, f"batch_norm: expected more than 1 value per channel when training, "
+                           f"got input of shape {input.shape}")
+        xhat = standardize(input, axes, eps)
+        if running_mean is not None and running_var is not None:
+            with no_grad():
+                mu, var = batch_statistics(input.data, axes)
+                m = input.dtype.type(momentum)
+                running_mean.data = (1 - m) * running_mean.data + m * mu.reshape(-1).astype(running_mean.dtype)
+                unbiased = var.reshape(-1) * (count / (count - 1))
+                running_var.data = (1 - m) * running_var.data + m * unbiased.astype(running_var.dtype)
+    else:
+        _expect(running_mean is not None and running_var is not None,
+                "batch_norm: evaluation mode needs running_mean and running_var")
+        xhat = (input - running_mean.reshape(shape)) / ops.sqrt(running_var.reshape(shape) + eps)
+    if weight is not None:
+        xhat = xhat * weight.reshape(shape)
+    if bias is not None:
+        xhat = xhat + bias.reshape(shape)
+    return xhat
+
+
+def layer_norm(input: Tensor, normalized_shape, weight: Tensor | None = None,  # noqa: A002
+               bias: Tensor | None = None, eps: float = 1e-5) -> Tensor:
+    r"""Layer normalisation (Ba et al. 2016): standardise over the trailing ``normalized_shape`` axes,
+    then :math:`y = \gamma \hat x + \beta` elementwise (same fused primitive as batch norm)."""
+    normalized_shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+    k = len(normalized_shape)
+    _expect(input.shape[input.ndim - k:] == normalized_shape,
+            f"layer_norm: input of shape {input.shape} does not end in normalized_shape {normalized_shape}")
+    out = standardize(input, tuple(range(input.ndim - k, input.ndim)), eps)
+    if weight is not None:
+        out = out * weight
+    if bias is not None:
+        out = out + bias
+    return out
+
+
+def dropout(input: Tensor, p: float = 0.5, training: bool = True,  # noqa: A002
+            generator: Generator | None = None) -> Tensor:
+    r"""Inverted dropout: :math:`y = x \odot z / (1 - p)`, :math:`z_i \sim \mathrm{Bernoulli}(1 - p)`, in training only."""
+    _expect(0 <= p <= 1, f"dropout: probability must be in [0, 1], got {p}")
+    if not training or p == 0:
+        return input
+    if p == 1:
+        return input * 0
+    keep = rand(input.shape, generator=generator).data >= p
+    keep = Tensor(input.xp.asarray(keep, dtype=input.dtype) / input.dtype.type(1 - p))
+    return input * keep
+
+
+def embedding(input, weight: Tensor) -> Tensor:  # noqa: A002
+    r"""Rows of ``weight`` picked by integer ``input``: :math:`y = W[i]`; :math:`\bar W` scatter-adds :math:`\bar y`."""
+    idx = input.data if isinstance(input, Tensor) else weight.xp.asarray(input)
+    _expect(idx.dtype.kind in "iu", f"embedding: indices must be integers, got dtype {idx.dtype}")
+    if idx.size:
+        _expect(0 <= int(idx.min()) and int(idx.max()) < weight.shape[0],
+                f"embedding: indices must lie in [0, {weight.shape[0]}), got [{idx.min()}, {idx.max()}]")
+    return ops.getitem(weight, index=(idx,))
+
+
+def interpolate(input: Tensor, size=None, scale_factor=None, mode: str = "nearest") -> Tensor:  # noqa: A002
+    r"""Nearest-neighbour upsampling by an integer factor, as ``F.interpolate(mode="nearest")``.
+
+    Each pixel is repeated :math:`s_h \times s_w` times (a broadcast), so
+    :math:`\bar x` sums the gradient over each block.
+    """
+    _expect(mode == "nearest", f"interpolate: only mode='nearest' is implemented, got {mode!r}")
+    _expect(input.ndim == 4, f"interpolate: expected input of shape (N, C, H, W), got {input.shape}")
+    n, c, h, w = input.shape
+    if size is not None:
+        oh, ow = pair(size, "size")
+        _expect(oh % h == 0 and ow % w == 0, f"interpolate: size {(oh, ow)} must be a multiple of {(h, w)}")
+        sh, sw = oh // h, ow // w
+    else:
+        _expect(scale_factor is not None, "interpolate: give size or scale_factor")
+        factors = scale_factor if isinstance(scale_factor, (tuple, list)) else (scale_factor, scale_factor)
+        _expect(all(float(f).is_integer() and f >= 1 for f in factors),
+                f"interpolate: scale_factor must be a positive integer, got {scale_factor}")
+        sh, sw = int(factors[0]), int(factors[1])
+    blocks = ops.broadcast_to(input.reshape(n, c, h, 1, w, 1), shape=(n, c, h, sh, w, sw))
+    return blocks.reshape(n, c, h * sh, w * sw)
+
+
+def _reduce(loss: Tensor, reduction: str, name: str) -> Tensor:
+    if reduction == "mean":
+        return loss.mean()
+    if reduction == "sum":
+        return loss.sum()
+    _expect(reduction == "none", f"{name}: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
+    return loss
+
+
+def _same_shape(input: Tensor, target, name: str) -> Tensor:  # noqa: A002
+    target = target if isinstance(target, Tensor) else Tensor(input.xp.asarray(target, dtype=input.dtype))
+    _expect(target.shape == input.shape, f"{name}: target shape {target.shape} != input shape {input.shape}")
+    return target
+
+
+def mse_loss(input: Tensor, target, reduction: str = "mean") -> Tensor:  # noqa: A002
+    r""":math:`\ell_i = (x_i - t_i)^2`; :math:`\bar x_i = 2\bar\ell_i (x_i - t_i)`."""
+    diff = input - _same_shape(input, target, "mse_loss")
+    return _reduce(diff * diff, reduction, "mse_loss")
+
+
+def l1_loss(input: Tensor, target, reduction: str = "mean") -> Tensor:  # noqa: A002
+    r""":math:`\ell_i = |x_i - t_i|`."""
+    return _reduce(ops.abs(input - _same_shape(input, target, "l1_loss")), reduction, "l1_loss")
+
+
+def binary_cross_entropy(input: Tensor, target, weight=None, reduction: str = "mean") -> Tensor:  # noqa: A002
+    r"""BCE on probabilities: :math:`\ell_i = -[t_i \log p_i + (1 - t_i)\log(1 - p_i)]`, logs clamped at -100 as torch.
+
+    Prefer :func:`binary_cross_entropy_with_logits`, which is exact for any logit.
+    """
+    target = _same_shape(input, target, "binary_cross_entropy")
+    log_p = ops.clamp(ops.log(input), min=-100.0)
+    log_1mp = ops.clamp(ops.log(1 - input), min=-100.0)
+    loss = -(target * log_p + (1 - target) * log_1mp)
+    return _reduce(loss if weight is None else loss * weight, reduction, "binary_cross_entropy")

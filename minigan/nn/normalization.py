@@ -1,0 +1,101 @@
+"""``BatchNorm1d``, ``BatchNorm2d`` and ``LayerNorm``, with PyTorch's running statistics and defaults."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from minigan.autograd.creation import ones, tensor, zeros
+from minigan.nn import functional as F
+from minigan.nn.module import Module, Parameter
+
+__all__ = ["BatchNorm1d", "BatchNorm2d", "LayerNorm"]
+
+
+class _Norm(Module):
+    """Shared by the normalisation layers: an optional elementwise affine :math:`\\gamma \\hat x + \\beta`."""
+
+    def _affine(self, shape, affine: bool, dtype) -> None:
+        self.weight = Parameter(ones(shape, dtype=dtype)) if affine else None
+        self.bias = Parameter(zeros(shape, dtype=dtype)) if affine else None
+
+
+class _BatchNorm(_Norm):
+    r"""Batch normalisation (Ioffe & Szegedy 2015) over every axis but the channel axis 1.
+
+    Training uses the batch's statistics and updates the running ones,
+    :math:`r \leftarrow (1 - m) r + m s` with the *unbiased* batch variance
+    (``momentum=None``: the cumulative average, :math:`m = 1/t`). Evaluation
+    uses the running statistics, unless ``track_running_stats=False``, in
+    which case the batch statistics are always used.
+    """
+
+    _input_dims: tuple[int, ...] = ()
+
+    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1, affine: bool = True,
+                 track_running_stats: bool = True, dtype=None):
+        super().__init__()
+        self.num_features, self.eps, self.momentum = num_features, eps, momentum
+        self.affine, self.track_running_stats = affine, track_running_stats
+        self._affine(num_features, affine, dtype)
+        if track_running_stats:
+            self.register_buffer("running_mean", zeros(num_features, dtype=dtype))
+            self.register_buffer("running_var", ones(num_features, dtype=dtype))
+            self.register_buffer("num_batches_tracked", tensor(0, dtype=np.int64))
+        else:
+            self.register_buffer("running_mean", None)
+            self.register_buffer("running_var", None)
+            self.register_buffer("num_batches_tracked", None)
+
+    def reset_running_stats(self) -> None:
+        if self.track_running_stats:
+            self.running_mean.data[...] = 0
+            self.running_var.data[...] = 1
+            self.num_batches_tracked.data[...] = 0
+
+    def forward(self, x):
+        if x.ndim not in self._input_dims or x.shape[1] != self.num_features:
+            raise ValueError(f"{type(self).__name__}({self.num_features}): expected input of "
+                             f"{' or '.join(f'{d}-d' for d in self._input_dims)} shape (N, {self.num_features}, ...), "
+                             f"got {x.shape}")
+        use_batch_stats = self.training or not self.track_running_stats
+        momentum = self.momentum
+        if self.training and self.track_running_stats:
+            self.num_batches_tracked.data = self.num_batches_tracked.data + 1
+            if momentum is None:
+                momentum = 1.0 / float(self.num_batches_tracked.item())
+        update = self.training and self.track_running_stats
+        return F.batch_norm(x, self.running_mean if update or not use_batch_stats else None,
+                            self.running_var if update or not use_batch_stats else None,
+                            self.weight, self.bias, use_batch_stats, momentum or 0.0, self.eps)
+
+    def extra_repr(self) -> str:
+        return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
+                f"track_running_stats={self.track_running_stats}")
+
+
+class BatchNorm1d(_BatchNorm):
+    """Batch norm of ``(N, C)`` or ``(N, C, L)`` inputs."""
+
+    _input_dims = (2, 3)
+
+
+class BatchNorm2d(_BatchNorm):
+    """Batch norm of ``(N, C, H, W)`` inputs."""
+
+    _input_dims = (4,)
+
+
+class LayerNorm(_Norm):
+    r"""Layer normalisation (Ba et al. 2016) over the trailing ``normalized_shape`` axes of each sample."""
+
+    def __init__(self, normalized_shape, eps: float = 1e-5, elementwise_affine: bool = True, dtype=None):
+        super().__init__()
+        self.normalized_shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+        self.eps, self.elementwise_affine = eps, elementwise_affine
+        self._affine(self.normalized_shape, elementwise_affine, dtype)
+
+    def forward(self, x):
+        return F.layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps)
+
+    def extra_repr(self) -> str:
+        return f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}"

@@ -1,0 +1,47 @@
+r"""Matrix product with batched, broadcast leading dimensions (``numpy.matmul`` semantics).
+
+For :math:`C = AB` with :math:`A \in \mathbb R^{m\times k}`, :math:`B \in \mathbb R^{k\times n}`:
+
+.. math:: \bar A = \bar C B^\top, \qquad \bar B = A^\top \bar C
+
+Leading (batch) dimensions broadcast like any binary op, so each gradient is
+summed back to its input's shape. One-dimensional operands are promoted to
+matrices and the added axis is removed again, as in NumPy and PyTorch.
+"""
+
+from __future__ import annotations
+
+from minigan.autograd import Tensor, primitive
+from minigan.ops.shape import reshape, transpose, unbroadcast
+
+__all__ = ["matmul"]
+
+
+@primitive(name="matmul")
+def _matmul(a, b):
+    r""":math:`C = AB` over the last two axes; :math:`\bar A = \bar C B^\top,\ \bar B = A^\top \bar C`."""
+    try:
+        return a @ b
+    except ValueError:
+        raise ValueError(f"matmul: batch dimensions of {a.shape} and {b.shape} do not broadcast") from None
+
+
+@_matmul.vjp
+def _(g, c, a, b):
+    ga = unbroadcast(g @ transpose(b), a.shape) if a.requires_grad else None
+    gb = unbroadcast(transpose(a) @ g, b.shape) if b.requires_grad else None
+    return ga, gb
+
+
+def matmul(a: Tensor, b: Tensor) -> Tensor:
+    """``a @ b`` as ``torch.matmul``: vectors, matrices and broadcast batches of matrices."""
+    if a.ndim == 0 or b.ndim == 0:
+        raise ValueError(f"matmul: both operands need at least one dimension, got shapes {a.shape} and {b.shape}")
+    vec_a, vec_b = a.ndim == 1, b.ndim == 1
+    inner = b.shape[0] if vec_b else b.shape[-2]
+    if a.shape[-1] != inner:  # checked here, so the message shows the shapes the user passed
+        raise ValueError(f"matmul: shapes {a.shape} and {b.shape} are not aligned ({a.shape[-1]} != {inner})")
+    c = _matmul(reshape(a, 1, -1) if vec_a else a, reshape(b, -1, 1) if vec_b else b)
+    if vec_a or vec_b:
+        c = reshape(c, c.shape[:-2] + (() if vec_a else c.shape[-2:-1]) + (() if vec_b else c.shape[-1:]))
+    return c
