@@ -32,7 +32,10 @@ def backward(tensors, grad_tensors=None, retain_graph: bool | None = None, creat
     retain = create_graph if retain_graph is None else retain_graph
 
     def to_leaf(leaf: Tensor, g: Tensor) -> None:
-        leaf.grad = g if leaf.grad is None else leaf.grad + g
+        if leaf.grad is not None:
+            leaf.grad = leaf.grad + g
+        else:  # the leaf owns its gradient: not a read-only broadcast, nor shared with another leaf
+            leaf.grad = g if create_graph else Tensor(g.data.copy())
 
     _propagate(roots, seeds, retain, create_graph, targets=None, on_leaf=to_leaf)
 
@@ -117,11 +120,21 @@ def _topological_order(roots: list[Tensor]) -> list[Tensor]:
     return order
 
 
+def _reaching(order: list[Tensor], targets: set[int]) -> set[int]:
+    """ids of the tensors in ``order`` from which a target can be reached, the targets included."""
+    reach: set[int] = set()
+    for t in reversed(order):  # producers before consumers
+        if id(t) in targets or (t._node is not None and any(id(x) in reach for x in t._node.inputs)):
+            reach.add(id(t))
+    return reach
+
+
 def _propagate(roots, seeds, retain_graph, create_graph, targets, on_leaf) -> None:
     grads: dict[int, Tensor] = {}
     for root, g in zip(roots, seeds):
         grads[id(root)] = grads[id(root)] + g if id(root) in grads else g
     order = _topological_order(roots)  # holds every tensor alive while ids are keys
+    useful = None if targets is None else _reaching(order, targets)
     previous = is_grad_enabled()
     set_grad_enabled(create_graph)
     try:
@@ -135,8 +148,8 @@ def _propagate(roots, seeds, retain_graph, create_graph, targets, on_leaf) -> No
             elif id(t) in targets:
                 on_leaf(t, g)
             node = t._node
-            if node is None:
-                continue
+            if node is None or (useful is not None and not any(id(x) in useful for x in node.inputs)):
+                continue  # a leaf, or nothing below this node is asked for
             input_grads = node.vjp(g)
             if not retain_graph:
                 node.freed = True
@@ -148,6 +161,8 @@ def _propagate(roots, seeds, retain_graph, create_graph, targets, on_leaf) -> No
                         f"the VJP of {node.primitive.name} returned a gradient of shape {gx.shape} "
                         f"for an input of shape {x.shape}"
                     )
+                if gx.dtype != x.dtype:  # as torch: a float32 leaf gets a float32 gradient beside float64 data
+                    gx = gx.to(x.dtype)
                 grads[id(x)] = grads[id(x)] + gx if id(x) in grads else gx
     finally:
         set_grad_enabled(previous)

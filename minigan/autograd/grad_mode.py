@@ -22,6 +22,11 @@ class _GradMode(contextlib.ContextDecorator):
 
     mode: bool
 
+    def __new__(cls, fn=None):
+        """``@no_grad`` without parentheses decorates ``fn`` directly, as in torch."""
+        self = super().__new__(cls)
+        return self if fn is None else self(fn)
+
     def __enter__(self):
         self._previous = is_grad_enabled()
         set_grad_enabled(self.mode)

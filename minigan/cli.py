@@ -1,0 +1,188 @@
+"""The ``minigan`` command: train, recipes, sample, interpolate.
+
+Every user error (unknown recipe, bad ``--set``, unreadable checkpoint)
+prints one line to stderr and exits with status 2, leaving files untouched.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import numpy as np
+
+__all__ = ["main"]
+
+
+class UsageError(Exception):
+    """A problem with what the user asked for: reported in one line, exit status 2."""
+
+
+def _train(args) -> None:
+    from minigan.train import config as cfg
+    from minigan.train.run import run_training
+
+    if args.resume:
+        if args.recipe or args.set or args.seed is not None:
+            raise UsageError("--resume continues the run in --out with its saved configuration; "
+                             "only --steps may change")
+        out = Path(args.out or "runs/dcgan-digits")
+        config = None
+    else:
+        recipe = args.recipe or "dcgan-digits"
+        config = cfg.apply_overrides(cfg.load_recipe(recipe), args.set)
+        if args.steps is not None:
+            config["train"]["steps"] = args.steps
+        if args.seed is not None:
+            config["train"]["seed"] = args.seed
+        out = Path(args.out or f"runs/{recipe}")
+    paths = run_training(config, out, resume=args.resume, progress=not args.quiet,
+                         steps=args.steps if args.resume else None)
+    print(_summary(paths))
+
+
+def _summary(paths: dict) -> str:
+    lines = [f"Done. The run is in {paths['checkpoint'].parent}/:",
+             f"  samples.png      what the generator makes now, from fixed latent vectors ({paths['samples']})"]
+    if "losses" in paths:
+        lines.append(f"  losses.png       discriminator and generator losses over training ({paths['losses']})")
+    if "progress" in paths:
+        lines.append(f"  progress.gif     the samples over training ({paths['progress']})")
+    lines += [f"  metrics.jsonl    the logged statistics, one JSON record per line",
+              f"  {paths['checkpoint'].name}  weights, optimiser states and RNG state; "
+              f"continue with `minigan train --resume --out {paths['checkpoint'].parent}`, "
+              f"sample with `minigan sample {paths['checkpoint']} -o grid.png`"]
+    return "\n".join(lines)
+
+
+def _recipes(args) -> None:
+    from minigan.train.config import describe_recipes
+
+    descriptions = describe_recipes()
+    width = max(map(len, descriptions))
+    for name, text in descriptions.items():
+        print(f"{name:<{width}}  {text}")
+
+
+def _load_generator(path: Path):
+    """The generator of a checkpoint (its EMA weights when it has them) and the run's configuration."""
+    from minigan.train.run import load_checkpoint
+    from minigan.train.setup import build_data, build_models
+
+    if not path.exists():
+        raise UsageError(f"checkpoint not found: {path}")
+    try:
+        state = load_checkpoint(path)
+    except (ValueError, OSError) as err:
+        raise UsageError(f"cannot read checkpoint {path}: {err}") from None
+    config = state["config"]
+    source = build_data(config)
+    G, _ = build_models(config, source.shape, source.kind)
+    G.load_state_dict(state["G_ema"] if state.get("G_ema") else state["G"])
+    return G.eval(), config, source
+
+
+def _write_samples(samples: np.ndarray, out: Path, source, nrow: int | None = None) -> None:
+    from minigan import viz
+
+    if out.suffix == ".npy":
+        from minigan.viz.figures import atomic_path
+
+        with atomic_path(out) as tmp, open(tmp, "wb") as f:
+            np.save(f, samples)
+    elif source.kind == "toy":
+        viz.plot_toy_samples(samples, out, source.toy.centres)
+    else:
+        viz.save_image_grid(samples, out, nrow=nrow)
+    print(f"wrote {out}")
+
+
+def _sample(args) -> None:
+    import minigan as mg
+
+    G, config, source = _load_generator(Path(args.checkpoint))
+    z = mg.randn(args.n, config["model"]["latent_dim"], generator=mg.Generator(args.seed))
+    with mg.no_grad():
+        _write_samples(G(z).numpy(), Path(args.output), source)
+
+
+def slerp(a: np.ndarray, b: np.ndarray, t: np.ndarray) -> np.ndarray:
+    r"""Spherical interpolation :math:`\frac{\sin((1-t)\Omega)}{\sin\Omega} a + \frac{\sin(t\Omega)}{\sin\Omega} b`,
+    :math:`\cos\Omega = \hat a \cdot \hat b`; it keeps Gaussian latents at a typical norm (White 2016)."""
+    cos = np.dot(a / np.linalg.norm(a), b / np.linalg.norm(b))
+    omega = np.arccos(np.clip(cos, -1.0, 1.0))
+    if omega < 1e-6:
+        return (1 - t)[:, None] * a + t[:, None] * b
+    return (np.sin((1 - t) * omega)[:, None] * a + np.sin(t * omega)[:, None] * b) / np.sin(omega)
+
+
+def _interpolate(args) -> None:
+    import minigan as mg
+
+    G, config, source = _load_generator(Path(args.checkpoint))
+    rng = np.random.default_rng(args.seed)
+    ends = rng.standard_normal((args.rows, 2, config["model"]["latent_dim"]))
+    t = np.linspace(0, 1, args.steps)
+    z = np.concatenate([slerp(a, b, t) for a, b in ends]).astype(np.float32)
+    with mg.no_grad():
+        _write_samples(G(mg.tensor(z)).numpy(), Path(args.output), source, nrow=args.steps)
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="minigan", description="GANs from scratch in NumPy.")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    t = sub.add_parser("train", help="train a GAN from a recipe (default: dcgan-digits)")
+    t.add_argument("recipe", nargs="?", help="recipe name (see `minigan recipes`)")
+    t.add_argument("--steps", type=int, help="generator steps (overrides the recipe)")
+    t.add_argument("--out", help="run folder (default: runs/RECIPE)")
+    t.add_argument("--seed", type=int, help="random seed (overrides the recipe)")
+    t.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE",
+                   help="override any configuration key, e.g. --set optim.g_lr=1e-4 (repeatable)")
+    t.add_argument("--resume", action="store_true", help="continue the run in --out from its checkpoint")
+    t.add_argument("--quiet", action="store_true", help="no progress bar")
+    t.set_defaults(run=_train)
+
+    r = sub.add_parser("recipes", help="list the recipes")
+    r.set_defaults(run=_recipes)
+
+    s = sub.add_parser("sample", help="draw samples from a checkpoint's generator")
+    s.add_argument("checkpoint")
+    s.add_argument("-n", type=int, default=64, help="number of samples (default 64)")
+    s.add_argument("-o", "--output", default="samples.png", help="a .png picture or a .npy array of samples")
+    s.add_argument("--seed", type=int, default=0)
+    s.set_defaults(run=_sample)
+
+    i = sub.add_parser("interpolate", help="spherical interpolation between latent vectors")
+    i.add_argument("checkpoint")
+    i.add_argument("-o", "--output", default="walk.png")
+    i.add_argument("--rows", type=int, default=8)
+    i.add_argument("--steps", type=int, default=10)
+    i.add_argument("--seed", type=int, default=0)
+    i.set_defaults(run=_interpolate)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    from minigan.train.config import ConfigError
+    from minigan.train.run import RunExists
+    from minigan.train.trainer import TrainingDiverged
+
+    try:
+        args.run(args)
+    except (UsageError, ConfigError, RunExists, FileNotFoundError) as err:
+        print(f"minigan: error: {err}", file=sys.stderr)
+        return 2
+    except TrainingDiverged as err:
+        print(f"minigan: {err}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("minigan: interrupted; the last checkpoint is kept", file=sys.stderr)
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

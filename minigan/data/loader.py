@@ -1,0 +1,65 @@
+"""A minimal data loader: shuffled minibatches from arrays, seeded, as tensors."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from minigan.autograd import Tensor
+from minigan.autograd.tensor import to_device
+
+__all__ = ["DataLoader"]
+
+
+class DataLoader:
+    """Iterate over ``(x,)`` or ``(x, y)`` minibatches of arrays, reshuffled every epoch.
+
+    The permutation comes from a NumPy generator seeded with ``seed``; its
+    state is part of a training checkpoint, so a resumed run sees the same
+    batches as an uninterrupted one.
+    """
+
+    def __init__(self, data: np.ndarray, labels: np.ndarray | None = None, batch_size: int = 64,
+                 shuffle: bool = True, drop_last: bool = True, seed: int = 0, device: str = "cpu"):
+        if labels is not None and len(labels) != len(data):
+            raise ValueError(f"DataLoader: {len(data)} samples but {len(labels)} labels")
+        if batch_size < 1 or (drop_last and batch_size > len(data)):
+            raise ValueError(f"DataLoader: batch_size {batch_size} does not fit {len(data)} samples")
+        self.data, self.labels = data, labels
+        self.batch_size, self.shuffle, self.drop_last, self.device = batch_size, shuffle, drop_last, device
+        self.rng = np.random.default_rng(seed)
+        self._order: np.ndarray | None = None  # the current epoch's permutation, for next_batch()
+        self._position = 0
+
+    def __len__(self) -> int:
+        n = len(self.data) / self.batch_size
+        return int(n) if self.drop_last else math.ceil(n)
+
+    def _permutation(self) -> np.ndarray:
+        return self.rng.permutation(len(self.data)) if self.shuffle else np.arange(len(self.data))
+
+    def _batch(self, idx: np.ndarray):
+        x = Tensor(to_device(self.data[idx], self.device))
+        return (x,) if self.labels is None else (x, Tensor(to_device(self.labels[idx], self.device)))
+
+    def __iter__(self):
+        """One epoch."""
+        order = self._permutation()
+        for i in range(len(self)):
+            yield self._batch(order[i * self.batch_size:(i + 1) * self.batch_size])
+
+    def next_batch(self):
+        """The next batch of an endless stream of epochs; its position is part of ``state_dict``."""
+        if self._order is None or self._position + self.batch_size > len(self._order):
+            self._order, self._position = self._permutation(), 0
+        idx = self._order[self._position:self._position + self.batch_size]
+        self._position += self.batch_size
+        return self._batch(idx)
+
+    def state_dict(self) -> dict:
+        return {"rng": self.rng.bit_generator.state, "order": self._order, "position": self._position}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.rng.bit_generator.state = state["rng"]
+        self._order, self._position = state["order"], int(state["position"])

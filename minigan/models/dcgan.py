@@ -1,0 +1,82 @@
+"""DCGAN generator and discriminator (Radford et al. 2015) for 8x8, 16x16, 28x28 and 32x32 images.
+
+The architecture guidelines of the paper: strided convolutions in D and
+fractionally-strided (transposed) convolutions in G instead of pooling; batch
+norm in both (not on G's output nor D's input); ReLU in G with tanh on the
+output; LeakyReLU(0.2) in D. Channel widths halve as resolution doubles.
+"""
+
+from __future__ import annotations
+
+from minigan import nn
+from minigan.models.common import maybe_spectral_norm, pack_samples
+
+__all__ = ["DCGANGenerator", "DCGANDiscriminator", "dcgan_plan"]
+
+
+def dcgan_plan(image_size: int) -> tuple[int, int]:
+    """(size of the first feature map, number of stride-2 upsamplings) for a supported image size."""
+    plans = {8: (2, 2), 16: (4, 2), 28: (7, 2), 32: (4, 3)}
+    if image_size not in plans:
+        raise ValueError(f"DCGAN supports image sizes {sorted(plans)}, got {image_size}")
+    return plans[image_size]
+
+
+class DCGANGenerator(nn.Module):
+    """``z (N, latent_dim)`` -> images ``(N, channels, size, size)`` in [-1, 1]."""
+
+    def __init__(self, latent_dim: int = 64, image_size: int = 28, channels: int = 1, width: int = 64,
+                 batch_norm: bool = True, self_attention: bool = False):
+        super().__init__()
+        start, ups = dcgan_plan(image_size)
+        self.latent_dim, self.image_size, self.channels = latent_dim, image_size, channels
+        c = width * 2 ** (ups - 1)
+
+        def block(conv, out):
+            return [conv] + ([nn.BatchNorm2d(out)] if batch_norm else []) + [nn.ReLU()]
+
+        layers = block(nn.ConvTranspose2d(latent_dim, c, start, 1, 0, bias=not batch_norm), c)
+        for i in range(ups - 1):
+            layers += block(nn.ConvTranspose2d(c, c // 2, 4, 2, 1, bias=not batch_norm), c // 2)
+            c //= 2
+            if self_attention and i == ups - 2:
+                layers.append(nn.SelfAttention2d(c))
+        layers += [nn.ConvTranspose2d(c, channels, 4, 2, 1), nn.Tanh()]
+        self.net = nn.Sequential(*layers)
+
+    def forward(self, z):
+        return self.net(z.reshape(z.shape[0], self.latent_dim, 1, 1))
+
+
+class DCGANDiscriminator(nn.Module):
+    """Images ``(N, channels, size, size)`` -> one logit per image (per pack of ``pack`` images).
+
+    Switches: ``batch_norm=False`` for WGAN-GP critics (the penalty is per
+    sample), ``spectral_norm`` (SNGAN), ``minibatch_std`` (a std-dev feature
+    map before the last conv), ``self_attention`` (SAGAN block after the first
+    downsampling), ``pack`` (PacGAN).
+    """
+
+    def __init__(self, image_size: int = 28, channels: int = 1, width: int = 64, batch_norm: bool = True,
+                 spectral_norm: bool = False, minibatch_std: bool = False, self_attention: bool = False,
+                 pack: int = 1):
+        super().__init__()
+        start, downs = dcgan_plan(image_size)
+        self.pack = pack
+        sn = spectral_norm
+        c = width
+        layers = [maybe_spectral_norm(nn.Conv2d(channels * pack, c, 4, 2, 1), sn), nn.LeakyReLU(0.2)]
+        if self_attention:
+            layers.append(nn.SelfAttention2d(c))
+        for _ in range(downs - 1):
+            layers.append(maybe_spectral_norm(nn.Conv2d(c, 2 * c, 4, 2, 1, bias=not batch_norm), sn))
+            layers += ([nn.BatchNorm2d(2 * c)] if batch_norm else []) + [nn.LeakyReLU(0.2)]
+            c *= 2
+        if minibatch_std:
+            layers.append(nn.MinibatchStdDev())
+            c += 1
+        layers += [maybe_spectral_norm(nn.Conv2d(c, 1, start, 1, 0), sn), nn.Flatten()]
+        self.net = nn.Sequential(*layers)
+
+    def forward(self, x):
+        return self.net(pack_samples(x, self.pack))

@@ -1,0 +1,62 @@
+"""Fully connected generator and discriminator (Goodfellow et al. 2014 style)."""
+
+from __future__ import annotations
+
+import math
+
+from minigan import nn
+from minigan.models.common import activation, maybe_spectral_norm, pack_samples
+
+__all__ = ["MLPGenerator", "MLPDiscriminator"]
+
+
+class MLPGenerator(nn.Module):
+    """``z (N, latent_dim)`` -> samples of ``out_shape`` through hidden Linear layers.
+
+    ``output`` is ``"tanh"`` for data in [-1, 1] (images) or ``"linear"`` for
+    unbounded data (the 2-D toys).
+    """
+
+    def __init__(self, latent_dim: int, out_shape, hidden=(256, 256), activation_fn: str = "relu",
+                 batch_norm: bool = False, output: str = "tanh"):
+        super().__init__()
+        self.latent_dim = latent_dim
+        self.out_shape = (out_shape,) if isinstance(out_shape, int) else tuple(out_shape)
+        layers, width = [], latent_dim
+        for h in hidden:
+            layers += [nn.Linear(width, h)] + ([nn.BatchNorm1d(h)] if batch_norm else []) + [activation(activation_fn)]
+            width = h
+        layers.append(nn.Linear(width, math.prod(self.out_shape)))
+        if output == "tanh":
+            layers.append(nn.Tanh())
+        elif output != "linear":
+            raise ValueError(f"MLPGenerator: output must be 'tanh' or 'linear', got {output!r}")
+        self.net = nn.Sequential(*layers)
+
+    def forward(self, z):
+        return self.net(z).reshape((z.shape[0],) + self.out_shape)
+
+
+class MLPDiscriminator(nn.Module):
+    """Samples of ``in_shape`` -> one logit per sample (per pack of ``pack`` samples)."""
+
+    def __init__(self, in_shape, hidden=(256, 256), activation_fn: str = "leaky_relu", spectral_norm: bool = False,
+                 layer_norm: bool = False, minibatch_std: bool = False, pack: int = 1, dropout: float = 0.0):
+        super().__init__()
+        self.in_shape = (in_shape,) if isinstance(in_shape, int) else tuple(in_shape)
+        self.pack = pack
+        layers, width = [], math.prod(self.in_shape) * pack
+        for h in hidden:
+            layers += [maybe_spectral_norm(nn.Linear(width, h), spectral_norm)]
+            layers += ([nn.LayerNorm(h)] if layer_norm else []) + [activation(activation_fn)]
+            layers += [nn.Dropout(dropout)] if dropout else []
+            width = h
+        if minibatch_std:
+            layers.append(nn.MinibatchStdDev())
+            width += 1
+        layers.append(maybe_spectral_norm(nn.Linear(width, 1), spectral_norm))
+        self.net = nn.Sequential(*layers)
+
+    def forward(self, x):
+        x = pack_samples(x, self.pack)
+        return self.net(x.reshape(x.shape[0], -1))

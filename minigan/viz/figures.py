@@ -1,0 +1,152 @@
+"""The figures, each written atomically to a PNG (or GIF)."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+__all__ = ["image_grid", "save_image_grid", "plot_toy_samples", "plot_losses", "save_animation",
+           "save_interpolation", "atomic_path"]
+
+
+class atomic_path:
+    """Context manager yielding a temporary path beside ``path``; renamed onto it only on success."""
+
+    def __init__(self, path, suffix: str | None = None):
+        self.path = Path(path)
+        self.suffix = suffix or self.path.suffix
+
+    def __enter__(self) -> Path:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=f".{self.path.stem}-", suffix=self.suffix)
+        os.close(fd)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes it private; give it a normal file's mode
+        self.tmp = Path(tmp)
+        return self.tmp
+
+    def __exit__(self, exc_type, exc, tb):
+        if exc_type is None:
+            os.replace(self.tmp, self.path)
+        else:
+            self.tmp.unlink(missing_ok=True)
+        return False
+
+
+def _pyplot():
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def image_grid(images: np.ndarray, nrow: int | None = None, padding: int = 1) -> np.ndarray:
+    """Tile ``(N, C, H, W)`` images in [-1, 1] into one ``(rows*H, cols*W[, 3])`` uint8 picture."""
+    images = np.asarray(images, dtype=np.float32)
+    if images.ndim != 4:
+        raise ValueError(f"image_grid: expected images of shape (N, C, H, W), got {images.shape}")
+    n, c, h, w = images.shape
+    cols = nrow or int(math.ceil(math.sqrt(n)))
+    rows = int(math.ceil(n / cols))
+    grid = np.full((rows * (h + padding) + padding, cols * (w + padding) + padding, c), 0.0, np.float32)
+    for k in range(n):
+        r, q = divmod(k, cols)
+        top, left = padding + r * (h + padding), padding + q * (w + padding)
+        grid[top:top + h, left:left + w] = images[k].transpose(1, 2, 0)
+    pixels = np.clip((grid + 1) * 127.5, 0, 255).round().astype(np.uint8)
+    return pixels[..., 0] if c == 1 else pixels
+
+
+def _save_pixels(pixels: np.ndarray, path, scale: int) -> None:
+    from PIL import Image
+
+    image = Image.fromarray(pixels)
+    image = image.resize((image.width * scale, image.height * scale), Image.NEAREST)
+    with atomic_path(path) as tmp:
+        image.save(tmp, format="PNG")
+
+
+def save_image_grid(images: np.ndarray, path, nrow: int | None = None, scale: int | None = None) -> Path:
+    """Write a grid of images to ``path`` (PNG), upscaled so small images stay visible."""
+    grid = image_grid(images, nrow)
+    scale = scale or max(1, 512 // max(grid.shape[:2]))
+    _save_pixels(grid, path, scale)
+    return Path(path)
+
+
+def plot_toy_samples(samples: np.ndarray, path, centres: np.ndarray | None = None, real: np.ndarray | None = None,
+                     title: str = "", limit: float | None = None) -> Path:
+    """Scatter generated 2-D points (with real points and mode centres, if given) and their density."""
+    plt = _pyplot()
+    samples = np.asarray(samples)
+    lim = limit or float(np.max(np.abs(np.concatenate([samples] + ([real] if real is not None else []))))) * 1.1
+    lim = min(lim, 20.0)
+    fig, axes = plt.subplots(1, 2, figsize=(9, 4.5), dpi=100)
+    ax = axes[0]
+    if real is not None:
+        ax.scatter(real[:, 0], real[:, 1], s=2, c="tab:gray", alpha=0.4, label="real")
+    ax.scatter(samples[:, 0], samples[:, 1], s=2, c="tab:blue", alpha=0.6, label="generated")
+    if centres is not None:
+        ax.scatter(centres[:, 0], centres[:, 1], s=40, marker="x", c="tab:red", label="modes")
+    ax.set(xlim=(-lim, lim), ylim=(-lim, lim), aspect="equal", title="samples")
+    ax.legend(loc="upper right", fontsize=7)
+    axes[1].hist2d(samples[:, 0], samples[:, 1], bins=100, range=[[-lim, lim], [-lim, lim]], cmap="magma")
+    axes[1].set(aspect="equal", title="density of generated samples")
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png")
+    plt.close(fig)
+    return Path(path)
+
+
+def plot_losses(metrics_path, path, keys=("d_loss", "g_loss")) -> Path:
+    """Plot loss curves (and D(x), D(G(z)) when present) from a ``metrics.jsonl`` log."""
+    plt = _pyplot()
+    rows = [json.loads(line) for line in Path(metrics_path).read_text().splitlines() if line.strip()]
+    if not rows:
+        raise ValueError(f"plot_losses: {metrics_path} holds no records")
+    steps = [r["step"] for r in rows]
+    extra = [k for k in ("d_real", "d_fake", "penalty") if k in rows[0]]
+    fig, axes = plt.subplots(1, 1 + bool(extra), figsize=(5 + 5 * bool(extra), 3.5), dpi=100, squeeze=False)
+    for k in keys:
+        axes[0, 0].plot(steps, [r.get(k, np.nan) for r in rows], label=k)
+    axes[0, 0].set(xlabel="step", title="losses")
+    axes[0, 0].legend()
+    if extra:
+        for k in extra:
+            axes[0, 1].plot(steps, [r.get(k, np.nan) for r in rows], label=k)
+        axes[0, 1].set(xlabel="step", title="discriminator outputs")
+        axes[0, 1].legend()
+    fig.tight_layout()
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png")
+    plt.close(fig)
+    return Path(path)
+
+
+def save_animation(frames: list, path, duration_ms: int = 200) -> Path:
+    """Write PNG files (paths) or uint8 arrays as an animated GIF, one frame per training snapshot."""
+    from PIL import Image
+
+    if not frames:
+        raise ValueError("save_animation: no frames")
+    images = [Image.open(f).convert("RGB") if isinstance(f, (str, os.PathLike)) else Image.fromarray(f)
+              for f in frames]
+    with atomic_path(path) as tmp:
+        images[0].save(tmp, format="GIF", save_all=True, append_images=images[1:], duration=duration_ms, loop=0)
+    return Path(path)
+
+
+def save_interpolation(images: np.ndarray, path, steps: int) -> Path:
+    """Rows of a latent walk: ``images`` ordered row by row, ``steps`` per row."""
+    return save_image_grid(images, path, nrow=steps)
