@@ -9,7 +9,7 @@ from hypothesis.extra import numpy as hnp
 import minigan as mg
 from minigan.testing import gradcheck, gradgradcheck
 
-few = settings(max_examples=12)
+few = settings(max_examples=25)
 REDUCTIONS = ["mean", "sum", "none"]
 
 

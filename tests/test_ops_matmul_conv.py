@@ -19,7 +19,7 @@ def leaf(shape, seed=0):
 MATMUL_SHAPES = hnp.mutually_broadcastable_shapes(signature=np.matmul.signature, max_dims=3, max_side=3)
 
 
-@settings(max_examples=30)
+@settings(max_examples=40)
 @given(shapes=MATMUL_SHAPES)
 def test_matmul_broadcast_batches_and_vectors(shapes):
     (sa, sb), sc = shapes
@@ -139,7 +139,7 @@ def test_unfold_fold_match_naive_loops_and_are_adjoint(case):
     np.testing.assert_allclose(np.vdot(cols.numpy(), y.numpy()), np.vdot(x.numpy(), image.numpy()), rtol=1e-10)
 
 
-@settings(max_examples=12)
+@settings(max_examples=20)
 @given(case=geometries(max_batch=1, max_channels=2))
 def test_unfold_fold_gradients(case):
     shape, g = case

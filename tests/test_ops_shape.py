@@ -10,7 +10,7 @@ import minigan as mg
 from minigan.testing import gradcheck, gradgradcheck
 
 SHAPES = hnp.array_shapes(min_dims=1, max_dims=4, min_side=1, max_side=3)
-few = settings(max_examples=12)
+few = settings(max_examples=25)
 
 
 def leaf(shape, seed=0):
@@ -151,7 +151,7 @@ def indexings(draw):
     return shape, index if isinstance(index, tuple) else (index,)
 
 
-@settings(max_examples=40)
+@settings(max_examples=60)
 @given(case=indexings())
 def test_getitem_matches_numpy_and_scatter_add_is_its_adjoint(case):
     shape, index = case
