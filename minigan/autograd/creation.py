@@ -44,7 +44,7 @@ def tensor(data, dtype=None, device: str = "cpu", requires_grad: bool = False) -
         array = data.copy()
     else:
         array = np.array(data)
-        if dtype is None and array.dtype == np.float64 and not isinstance(data, np.ndarray):
+        if dtype is None and array.dtype == np.float64 and not isinstance(data, (np.ndarray, np.generic)):
             dtype = DEFAULT_DTYPE  # Python floats: float32, but a float64 ndarray keeps its dtype
     return _make(array, dtype, device, requires_grad)
 

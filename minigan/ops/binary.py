@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import math
 
-from minigan.autograd import Tensor, primitive
+import numpy as np
+
+from minigan.autograd import Tensor, primitive, tensor
 from minigan.kernels import array_module
 from minigan.ops.elementwise import log
 from minigan.ops.shape import unbroadcast
@@ -22,11 +24,20 @@ from minigan.ops.shape import unbroadcast
 __all__ = ["add", "sub", "mul", "div", "pow", "rpow", "power", "maximum", "minimum", "where"]
 
 
-def _check_broadcast(name: str, a, b) -> None:
+def _check_broadcast(name: str, *arrays) -> None:
+    shapes = [x.shape for x in arrays]
     try:
-        array_module(a).broadcast_shapes(a.shape, b.shape)
+        np.broadcast_shapes(*shapes)
     except ValueError:
-        raise ValueError(f"{name}: shapes {a.shape} and {b.shape} do not broadcast") from None
+        listed = ", ".join(map(str, shapes[:-1])) + f" and {shapes[-1]}"
+        raise ValueError(f"{name}: shapes {listed} do not broadcast") from None
+
+
+def _with_number(x, number):
+    """``x`` and a Python ``number`` in one dtype: x's if floating, float32 for an integer x and a float (as torch)."""
+    if x.dtype.kind not in "fc" and isinstance(number, float):
+        x = x.astype(np.float32)
+    return x, x.dtype.type(number)
 
 
 @primitive
@@ -88,7 +99,8 @@ def _(g, z, a, b):
 @primitive
 def pow(x, *, exponent):  # noqa: A001 - torch's name
     r"""Tensor to a fixed number, :math:`y = x^p`; :math:`\bar x = \bar y \odot p\, x^{p-1}`."""
-    return x ** x.dtype.type(exponent) if x.dtype.kind == "f" else x**exponent
+    x, p = _with_number(x, exponent)
+    return x**p
 
 
 @pow.vjp
@@ -101,29 +113,38 @@ def _(g, y, x, *, exponent):
 @primitive
 def rpow(x, *, base):
     r"""A fixed number to a tensor, :math:`y = c^x`; :math:`\bar x = \bar y \odot y \log c`."""
-    return array_module(x).power(x.dtype.type(base), x)
+    x, c = _with_number(x, base)
+    return array_module(x).power(c, x)
 
 
 @rpow.vjp
 def _(g, y, x, *, base):
-    return g * y * math.log(base)
+    # log c is -inf at c = 0, where y = 0^x is flat (for x > 0): 0 there, as torch; NaN below 0
+    log_base = math.log(base) if base > 0 else 0.0 if base == 0 else math.nan
+    return g * y * log_base
+
+
+def _log_or_zero(a: Tensor) -> Tensor:
+    r""":math:`\log a`, and 0 where :math:`a = 0` (log 1 there), so :math:`z \log a` is 0 there, not NaN."""
+    return log(where(a.data == 0, 1.0, a))
 
 
 @primitive
 def power(a, b):
     r"""Tensor to a tensor, :math:`z = a^b` for :math:`a > 0`.
 
-    VJP: :math:`\bar a = \bar z \odot b\, a^{b-1},\ \bar b = \bar z \odot z \log a`.
+    VJP: :math:`\bar a = \bar z \odot b\, a^{b-1},\ \bar b = \bar z \odot z \log a`, where
+    :math:`z \log a` is taken as 0 at :math:`a = 0` (its limit for :math:`b > 0`, as torch).
     """
     if a.shape != b.shape:
-        _check_broadcast("pow", a, b)
+        _check_broadcast("power", a, b)
     return a**b
 
 
 @power.vjp
 def _(g, z, a, b):
     ga = unbroadcast(g * b * power(a, b - 1), a.shape) if a.requires_grad else None
-    gb = unbroadcast(g * z * log(a), b.shape) if b.requires_grad else None
+    gb = unbroadcast(g * z * _log_or_zero(a), b.shape) if b.requires_grad else None
     return ga, gb
 
 
@@ -166,19 +187,27 @@ def _(g, z, a, b):
             unbroadcast(g * _tie_split(b.data < a.data, tie, g.dtype), b.shape))
 
 
-@primitive
-def where(condition, a, b):
+@primitive(name="where")
+def _where(a, b, *, condition):
     r""":math:`z = a` where ``condition`` else :math:`b`.
 
-    VJP: :math:`\bar a = [c]\,\bar z`, :math:`\bar b = [\lnot c]\,\bar z`; the
-    boolean condition gets no gradient.
+    VJP: :math:`\bar a = [c]\,\bar z`, :math:`\bar b = [\lnot c]\,\bar z`. The boolean
+    condition is a static argument: it gets no gradient, nor lends its dtype to a number.
     """
+    _check_broadcast("where", condition, a, b)
     return array_module(a).where(condition, a, b)
 
 
-@where.vjp
-def _(g, z, condition, a, b):
+@_where.vjp
+def _(g, z, a, b, *, condition):
     zero = Tensor(g.xp.zeros((), dtype=g.dtype))
-    return (None,
-            unbroadcast(where(condition, g, zero), a.shape) if a.requires_grad else None,
+    return (unbroadcast(where(condition, g, zero), a.shape) if a.requires_grad else None,
             unbroadcast(where(condition, zero, g), b.shape) if b.requires_grad else None)
+
+
+def where(condition, a, b) -> Tensor:
+    """``a`` where ``condition`` holds, else ``b`` (as ``torch.where``); either may be a number."""
+    condition = condition.data if isinstance(condition, Tensor) else array_module(condition).asarray(condition)
+    if not isinstance(a, Tensor) and not isinstance(b, Tensor):  # two numbers: float32 (or int64), as torch
+        a = tensor(a)
+    return _where(a, b, condition=condition)

@@ -9,6 +9,7 @@ PyTorch's ``dim``/``keepdim`` spellings are accepted.
 from __future__ import annotations
 
 import builtins
+import numbers
 
 from minigan.autograd import Tensor, primitive
 from minigan.kernels import array_module
@@ -26,11 +27,15 @@ def _axes(x: Tensor, axis, dim, name: str) -> tuple[int, ...]:
         axis = dim
     if axis is None:
         return tuple(range(x.ndim))
-    axes = (axis,) if isinstance(axis, int) else tuple(axis)
+    axes = (axis,) if isinstance(axis, numbers.Integral) else tuple(axis)
+    rank = builtins.max(x.ndim, 1)  # a scalar takes axis 0 or -1, as in torch
     for a in axes:
-        if not -x.ndim <= a < builtins.max(x.ndim, 1):
+        if not -rank <= a < rank:
             raise IndexError(f"{name}: axis {a} is out of range for a tensor of shape {x.shape}")
-    return tuple(sorted({a % builtins.max(x.ndim, 1) for a in axes})) if x.ndim else ()
+    normal = tuple(sorted({int(a) % rank for a in axes}))
+    if len(normal) != len(axes):
+        raise ValueError(f"{name}: axis {axis} names a dimension twice (tensor of shape {x.shape})")
+    return normal if x.ndim else ()
 
 
 def _keep(keepdims, keepdim) -> bool:
@@ -72,7 +77,8 @@ def _count(x: Tensor, axes) -> int:
 def mean(x: Tensor, axis=None, keepdims: bool = False, *, dim=None, keepdim=None) -> Tensor:
     r""":math:`\frac1n \sum_i x_i` over ``axis`` (a composite: sum, then scale)."""
     axes = _axes(x, axis, dim, "mean")
-    return sum(x, axes, _keep(keepdims, keepdim)) * (1.0 / _count(x, axes))
+    n = _count(x, axes)
+    return sum(x, axes, _keep(keepdims, keepdim)) * (1.0 / n if n else float("nan"))  # empty: NaN, as torch
 
 
 def var(x: Tensor, axis=None, keepdims: bool = False, unbiased: bool = True, *, dim=None,
@@ -82,16 +88,24 @@ def var(x: Tensor, axis=None, keepdims: bool = False, unbiased: bool = True, *, 
     A composite of mean, sub, mul and sum, so its gradient
     :math:`\bar x_i = \bar y \cdot 2 (x_i - \bar x) / (n - c)` follows from theirs.
     """
-    axes = _axes(x, axis, dim, "var")
-    c = (1 if unbiased else 0) if correction is None else correction
+    return _variance(x, _axes(x, axis, dim, "var"), _keep(keepdims, keepdim), _correction(unbiased, correction))
+
+
+def std(x: Tensor, axis=None, keepdims: bool = False, unbiased: bool = True, *, dim=None, keepdim=None,
+        correction: int | None = None) -> Tensor:
+    r"""Standard deviation, :math:`\sqrt{\operatorname{var}(x)}`."""
+    axes = _axes(x, axis, dim, "std")
+    return sqrt(_variance(x, axes, _keep(keepdims, keepdim), _correction(unbiased, correction)))
+
+
+def _correction(unbiased: bool, correction: int | None) -> int:
+    return (1 if unbiased else 0) if correction is None else correction
+
+
+def _variance(x: Tensor, axes: tuple[int, ...], keepdims: bool, correction: int) -> Tensor:
     centred = x - mean(x, axes, keepdims=True)
-    dof = _count(x, axes) - c
-    return sum(centred * centred, axes, _keep(keepdims, keepdim)) * (1.0 / dof if dof > 0 else float("nan"))
-
-
-def std(x: Tensor, axis=None, keepdims: bool = False, unbiased: bool = True, *, dim=None, keepdim=None) -> Tensor:
-    """Standard deviation, :math:`\\sqrt{\\operatorname{var}(x)}`."""
-    return sqrt(var(x, axis, keepdims, unbiased, dim=dim, keepdim=keepdim))
+    dof = _count(x, axes) - correction
+    return sum(centred * centred, axes, keepdims) * (1.0 / dof if dof > 0 else float("nan"))
 
 
 def _extremum_vjp(g, y, x, axes, keepdims):
@@ -144,23 +158,31 @@ def min(x: Tensor, axis=None, keepdims: bool = False, *, dim=None, keepdim=None)
 amax, amin = max, min
 
 
+def _finite_max(x, axes):
+    """The max over ``axes`` (kept as size 1), 0 where it is infinite, so subtracting it never makes NaN."""
+    xp = array_module(x)
+    m = x.max(axis=axes, keepdims=True)
+    return xp.where(xp.isfinite(m), m, 0)
+
+
 @primitive(name="logsumexp")
 def _logsumexp(x, *, axes, keepdims):
     r""":math:`y = \log \sum_i e^{x_i}`, computed as :math:`m + \log\sum_i e^{x_i - m}` with :math:`m = \max_i x_i`.
 
-    VJP: :math:`\bar x_i = \bar y\, e^{x_i - y}` (the softmax of ``x``).
+    VJP: :math:`\bar x_i = \bar y\, e^{x_i - y}`, the softmax of ``x``, taken as
+    :math:`e^{x_i - m} / \sum_j e^{x_j - m}`: :math:`x_i - y` would lose every digit that
+    rounding a large :math:`y` loses, and the shift :math:`m` cancels, so it is a constant.
     """
     xp = array_module(x)
-    m = x.max(axis=axes, keepdims=True)
-    m = xp.where(xp.isfinite(m), m, 0)  # all -inf (or an inf) reduces without NaN
+    m = _finite_max(x, axes)
     out = xp.log(xp.exp(x - m).sum(axis=axes, keepdims=True)) + m
     return out if keepdims else out.reshape([s for i, s in enumerate(x.shape) if i not in axes])
 
 
 @_logsumexp.vjp
 def _(g, y, x, *, axes, keepdims):
-    y_kept = y if keepdims else reshape(y, _kept_shape(x.shape, axes))
-    return spread(g, x, axes) * exp(x - y_kept)
+    e = exp(x - Tensor(_finite_max(x.data, axes)))
+    return spread(g, x, axes) * e / _sum(e, axes=axes, keepdims=True)
 
 
 def logsumexp(x: Tensor, axis=None, keepdims: bool = False, *, dim=None, keepdim=None) -> Tensor:
