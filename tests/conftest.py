@@ -16,6 +16,18 @@ settings.register_profile("thorough", max_examples=300, deadline=None,
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "default"))
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _one_blas_thread_per_worker():
+    """Under pytest-xdist each worker has a core of its own: a second BLAS thread would only fight the other worker."""
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        from threadpoolctl import threadpool_limits
+
+        with threadpool_limits(1):
+            yield
+    else:
+        yield
+
+
 @pytest.fixture(autouse=True)
 def _seeded():
     """Every test starts from the same random state."""

@@ -120,7 +120,8 @@ def _as_tensors(args, opname: str) -> tuple[Tensor, ...]:
     """
     if all(isinstance(a, Tensor) for a in args):
         return args
-    like = next((a for a in args if isinstance(a, Tensor)), None)
+    tensors = [a for a in args if isinstance(a, Tensor)]
+    like = next((t for t in tensors if t.dtype.kind in "fc"), tensors[0] if tensors else None)
     out = []
     for a in args:
         if isinstance(a, Tensor):

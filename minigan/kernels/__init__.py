@@ -10,6 +10,10 @@ to the numba twin when numba imports and the numba path is enabled, otherwise
 to the reference. ``MINIGAN_KERNELS=numpy`` in the environment, or
 :func:`set_backend("numpy") <set_backend>`, forces the reference path.
 
+Threads: BLAS gets one thread per process unless ``MINIGAN_NUM_THREADS``
+says otherwise, and the numba kernels run serially; :mod:`minigan.kernels.threads`
+explains why.
+
 Nothing here knows about Tensors.
 """
 
@@ -18,10 +22,12 @@ from __future__ import annotations
 import os
 from types import ModuleType
 
-from minigan.kernels import reference
-from minigan.kernels.reference import array_module
+from minigan.kernels import reference, threads
+from minigan.kernels.arrays import array_module, is_cupy
+from minigan.kernels.threads import num_threads, set_num_threads
 
-__all__ = ["array_module", "backend", "set_backend", "kernel_module", "is_cupy"]
+__all__ = ["array_module", "backend", "set_backend", "kernel_module", "is_cupy", "num_threads",
+           "set_num_threads"]
 
 _BACKENDS = ("auto", "numba", "numpy")
 _backend = os.environ.get("MINIGAN_KERNELS", "auto").strip().lower() or "auto"
@@ -30,11 +36,6 @@ if _backend not in _BACKENDS:
 
 _numba_module: ModuleType | None = None
 _numba_failed = False
-
-
-def is_cupy(x) -> bool:
-    """Whether ``x`` is a CuPy array (decided without importing cupy)."""
-    return type(x).__module__.startswith("cupy")
 
 
 def backend() -> str:
@@ -92,3 +93,7 @@ def _dispatched(name: str):
 
 unfold = _dispatched("unfold")
 fold = _dispatched("fold")
+im2col = _dispatched("im2col")
+col2im = _dispatched("col2im")
+
+set_num_threads(threads._from_environment())

@@ -43,9 +43,11 @@ class Sigmoid(Module):
 
 
 class Softplus(Module):
-    def __init__(self, beta: float = 1.0):
+    """:math:`\\tfrac1\\beta \\log(1 + e^{\\beta x})`, exact for every :math:`x` (``threshold`` is accepted, unused)."""
+
+    def __init__(self, beta: float = 1.0, threshold: float = 20.0):
         super().__init__()
-        self.beta = beta
+        self.beta, self.threshold = beta, threshold
 
     def forward(self, x):
         return F.softplus(x, beta=self.beta)

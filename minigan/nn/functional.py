@@ -7,6 +7,8 @@ stated once here; ``docs/layers.md`` derives them.
 
 from __future__ import annotations
 
+import math
+
 from minigan import ops
 from minigan.autograd import Tensor, no_grad
 from minigan.autograd.creation import Generator, rand
@@ -44,13 +46,14 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
 
 def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, padding=0,  # noqa: A002
            dilation=1, groups: int = 1) -> Tensor:
-    r"""2-D cross-correlation, as ``torch.nn.functional.conv2d``, built as unfold + matmul.
+    r"""2-D cross-correlation, as ``torch.nn.functional.conv2d``, built as im2col + matmul.
 
-    With :math:`X = \mathrm{unfold}(x)` of shape ``(N, C*kh*kw, L)`` and
-    :math:`W` reshaped to ``(O, C*kh*kw)``:
+    With :math:`X = \mathrm{im2col}(x)` of shape ``(C*kh*kw, N*L)`` (the
+    ``unfold`` columns of all images side by side) and :math:`W` reshaped to
+    ``(O, C*kh*kw)``, each of these is one matrix product:
 
-    .. math:: y = W X + b, \quad \bar X = W^\top \bar y, \quad \bar x = \mathrm{fold}(\bar X),
-              \quad \bar W = \textstyle\sum_n \bar y_n X_n^\top
+    .. math:: y = W X + b, \quad \bar X = W^\top \bar y, \quad \bar x = \mathrm{col2im}(\bar X),
+              \quad \bar W = \bar y X^\top
 
     ``input`` is ``(N, C, H, W)``, ``weight`` ``(O, C, kh, kw)``; the output is
     ``(N, O, H_out, W_out)``.
@@ -66,9 +69,9 @@ def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, 
     ow = conv_output_size(w, kw, dilation[1], padding[1], stride[1])
     _expect(oh >= 1 and ow >= 1, f"conv2d: input {input.shape} is smaller than the dilated kernel "
                                  f"{(kh, kw)} (dilation {dilation}, padding {padding})")
-    cols = unfold(input, (kh, kw), dilation, padding, stride)         # (N, C*kh*kw, L)
-    out = weight.reshape(out_channels, -1) @ cols                      # (N, O, L)
-    out = out.reshape(n, out_channels, oh, ow)
+    cols = ops.conv.im2col(input, (kh, kw), dilation, padding, stride)  # (C*kh*kw, N*L)
+    out = weight.reshape(out_channels, -1) @ cols                       # (O, N*L)
+    out = out.reshape(out_channels, n, oh * ow).permute(1, 0, 2).reshape(n, out_channels, oh, ow)
     return out if bias is None else out + bias.reshape(1, -1, 1, 1)
 
 
@@ -77,13 +80,13 @@ def conv_transpose2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, 
     r"""Transposed convolution, as ``torch.nn.functional.conv_transpose2d``: the adjoint of conv2d.
 
     With ``weight`` of shape ``(C_in, C_out, kh, kw)`` reshaped to
-    :math:`W` ``(C_in, C_out*kh*kw)`` and :math:`x` to ``(N, C_in, H*W)``:
+    :math:`W` ``(C_in, C_out*kh*kw)`` and :math:`x` to ``(C_in, N*H*W)``:
 
-    .. math:: y = \mathrm{fold}(W^\top x) + b
+    .. math:: y = \mathrm{col2im}(W^\top x) + b
 
     the transpose of ``conv2d`` with the same weight, so
     :math:`\langle \mathrm{conv2d}(z, W), x\rangle = \langle z, \mathrm{conv\_transpose2d}(x, W)\rangle`.
-    Output size :math:`(H - 1)s - 2p + d(k - 1) + p_{out} + 1`.
+    Output size :math:`(H - 1)s - 2p + d(k - 1) + p_{out} + 1`, with :math:`p_{out} < \max(s, d)` as torch.
     """
     _expect(groups == 1, "conv_transpose2d: only groups=1 is implemented")
     _expect(input.ndim == 4 and weight.ndim == 4 and input.shape[1] == weight.shape[0],
@@ -93,13 +96,21 @@ def conv_transpose2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, 
     _, c_out, kh, kw = weight.shape
     stride, padding, dilation = pair(stride, "stride"), pair(padding, "padding"), pair(dilation, "dilation")
     output_padding = pair(output_padding, "output_padding")
-    _expect(all(0 <= op < s for op, s in zip(output_padding, stride)),
-            f"conv_transpose2d: output_padding {output_padding} must be smaller than stride {stride}")
-    size = tuple((h_ - 1) * s - 2 * p + d * (k - 1) + op + 1
-                 for h_, s, p, d, k, op in zip((h, w), stride, padding, dilation, (kh, kw), output_padding))
+    _expect(all(0 <= op < max(s, d) for op, s, d in zip(output_padding, stride, dilation)),
+            f"conv_transpose2d: output_padding {output_padding} must be smaller than stride {stride} "
+            f"or dilation {dilation}")
+    full = tuple((h_ - 1) * s + d * (k - 1) + 1 for h_, s, d, k in zip((h, w), stride, dilation, (kh, kw)))
+    size = tuple(f - 2 * p + op for f, p, op in zip(full, padding, output_padding))
     _expect(size[0] >= 1 and size[1] >= 1, f"conv_transpose2d: output size {size} is not positive")
-    cols = weight.reshape(c_in, -1).T @ input.reshape(n, c_in, h * w)  # (N, C_out*kh*kw, H*W)
-    out = fold(cols, size, (kh, kw), dilation, padding, stride)         # (N, C_out, H_out, W_out)
+    x = input.reshape(n, c_in, h * w).permute(1, 0, 2).reshape(c_in, n * h * w)  # (C_in, N*H*W)
+    cols = weight.reshape(c_in, -1).T @ x                                           # (C_out*kh*kw, N*H*W)
+    if all(op < s for op, s in zip(output_padding, stride)):
+        out = ops.conv.col2im(cols, size, (kh, kw), dilation, padding, stride)    # (N, C_out, H_out, W_out)
+    else:  # stride <= output_padding < dilation: fold onto the whole canvas, then cut the padding off
+        (ph, pw), (oh, ow) = padding, size
+        canvas = ops.conv.col2im(cols, full, (kh, kw), dilation, 0, stride)     # (N, C_out, *full)
+        canvas = pad(canvas, (0, max(0, pw + ow - full[1]), 0, max(0, ph + oh - full[0])))  # zero rows past it
+        out = canvas[:, :, ph:ph + oh, pw:pw + ow]
     return out if bias is None else out + bias.reshape(1, -1, 1, 1)
 
 
@@ -164,7 +175,10 @@ def layer_norm(input: Tensor, normalized_shape, weight: Tensor | None = None,  #
 
 def dropout(input: Tensor, p: float = 0.5, training: bool = True,  # noqa: A002
             generator: Generator | None = None) -> Tensor:
-    r"""Inverted dropout: :math:`y = x \odot z / (1 - p)`, :math:`z_i \sim \mathrm{Bernoulli}(1 - p)`, in training only."""
+    r"""Inverted dropout, in training only: :math:`y = x \odot z / (1 - p)`, :math:`z_i \sim \mathrm{Bernoulli}(1 - p)`.
+
+    Its gradient is the same mask: :math:`\bar x = \bar y \odot z / (1 - p)`.
+    """
     _expect(0 <= p <= 1, f"dropout: probability must be in [0, 1], got {p}")
     if not training or p == 0:
         return input
@@ -234,13 +248,17 @@ def l1_loss(input: Tensor, target, reduction: str = "mean") -> Tensor:  # noqa: 
     return _reduce(ops.abs(input - _same_shape(input, target, "l1_loss")), reduction, "l1_loss")
 
 
+def _clamped_log(p: Tensor) -> Tensor:
+    r""":math:`\max(\log p, -100)`; its gradient is 0, not NaN, where the clamp binds (:math:`p \le e^{-100}`)."""
+    live = p.data > math.exp(-100)
+    return ops.where(live, ops.log(ops.where(live, p, 1.0)), -100.0)
+
+
 def binary_cross_entropy(input: Tensor, target, weight=None, reduction: str = "mean") -> Tensor:  # noqa: A002
     r"""BCE on probabilities: :math:`\ell_i = -[t_i \log p_i + (1 - t_i)\log(1 - p_i)]`, logs clamped at -100 as torch.
 
     Prefer :func:`binary_cross_entropy_with_logits`, which is exact for any logit.
     """
     target = _same_shape(input, target, "binary_cross_entropy")
-    log_p = ops.clamp(ops.log(input), min=-100.0)
-    log_1mp = ops.clamp(ops.log(1 - input), min=-100.0)
-    loss = -(target * log_p + (1 - target) * log_1mp)
+    loss = -(target * _clamped_log(input) + (1 - target) * _clamped_log(1 - input))
     return _reduce(loss if weight is None else loss * weight, reduction, "binary_cross_entropy")

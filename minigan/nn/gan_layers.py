@@ -77,10 +77,10 @@ class MinibatchDiscrimination(Module):
     References: Salimans et al. (2016), Improved Techniques for Training GANs.
     """
 
-    def __init__(self, in_features: int, out_features: int, kernel_dims: int = 5, dtype=None):
+    def __init__(self, in_features: int, out_features: int, kernel_dims: int = 5, device=None, dtype=None):
         super().__init__()
         self.in_features, self.out_features, self.kernel_dims = in_features, out_features, kernel_dims
-        self.T = Parameter(empty(in_features, out_features, kernel_dims, dtype=dtype))
+        self.T = Parameter(empty(in_features, out_features, kernel_dims, device=device or "cpu", dtype=dtype))
         init.normal_(self.T, 0.0, 1.0 / math.sqrt(in_features))
 
     def forward(self, x):

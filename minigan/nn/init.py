@@ -110,8 +110,10 @@ def kaiming_normal_(tensor: Tensor, a: float = 0.0, mode: str = "fan_in", nonlin
 
 
 def default_init_(weight: Tensor, bias: Tensor | None, generator: Generator | None = None) -> None:
-    """PyTorch's default for Linear and Conv layers: :math:`U(-1/\\sqrt{\\mathrm{fan_{in}}}, 1/\\sqrt{\\mathrm{fan_{in}}})`
-    for weight (kaiming_uniform with :math:`a = \\sqrt 5`) and bias."""
+    r"""PyTorch's default for Linear and Conv layers: weight and bias both
+    :math:`U(-1/\sqrt{\mathrm{fan_{in}}}, 1/\sqrt{\mathrm{fan_{in}}})` (the weight's is kaiming_uniform,
+    :math:`a = \sqrt 5`).
+    """
     kaiming_uniform_(weight, a=math.sqrt(5), generator=generator)
     if bias is not None:
         fan_in, _ = fan_in_and_fan_out(weight)
@@ -135,5 +137,6 @@ def dcgan_init_(module, generator: Generator | None = None):
             zeros_(module.bias)
     elif isinstance(module, _Norm) and module.weight is not None:
         normal_(module.weight, 1.0, 0.02, generator)
-        zeros_(module.bias)
+        if module.bias is not None:
+            zeros_(module.bias)
     return module

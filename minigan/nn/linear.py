@@ -16,11 +16,12 @@ class Linear(Module):
     Initialised as PyTorch: :math:`W, b \sim U(-1/\sqrt{\mathrm{in}}, 1/\sqrt{\mathrm{in}})`.
     """
 
-    def __init__(self, in_features: int, out_features: int, bias: bool = True, dtype=None):
+    def __init__(self, in_features: int, out_features: int, bias: bool = True, device=None, dtype=None):
         super().__init__()
         self.in_features, self.out_features = in_features, out_features
-        self.weight = Parameter(empty(out_features, in_features, dtype=dtype))
-        self.bias = Parameter(empty(out_features, dtype=dtype)) if bias else None
+        factory = dict(device=device or "cpu", dtype=dtype)
+        self.weight = Parameter(empty(out_features, in_features, **factory))
+        self.bias = Parameter(empty(out_features, **factory)) if bias else None
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
@@ -34,12 +35,15 @@ class Linear(Module):
 
 
 class Embedding(Module):
-    r"""A lookup table, :math:`y = W[i]`, ``weight`` ``(num_embeddings, embedding_dim)`` initialised :math:`\mathcal N(0, 1)`."""
+    r"""Lookup table, :math:`y = W[i]`, weight ``(num_embeddings, embedding_dim)`` drawn from :math:`\mathcal N(0, 1)`.
 
-    def __init__(self, num_embeddings: int, embedding_dim: int, dtype=None):
+    Its gradient scatter-adds: :math:`\bar W_r = \sum_{n : i_n = r} \bar y_n`.
+    """
+
+    def __init__(self, num_embeddings: int, embedding_dim: int, device=None, dtype=None):
         super().__init__()
         self.num_embeddings, self.embedding_dim = num_embeddings, embedding_dim
-        self.weight = Parameter(empty(num_embeddings, embedding_dim, dtype=dtype))
+        self.weight = Parameter(empty(num_embeddings, embedding_dim, device=device or "cpu", dtype=dtype))
         init.normal_(self.weight)
 
     def forward(self, indices):

@@ -14,9 +14,9 @@ __all__ = ["BatchNorm1d", "BatchNorm2d", "LayerNorm"]
 class _Norm(Module):
     """Shared by the normalisation layers: an optional elementwise affine :math:`\\gamma \\hat x + \\beta`."""
 
-    def _affine(self, shape, affine: bool, dtype) -> None:
-        self.weight = Parameter(ones(shape, dtype=dtype)) if affine else None
-        self.bias = Parameter(zeros(shape, dtype=dtype)) if affine else None
+    def _affine(self, shape, affine: bool, bias: bool, factory: dict) -> None:
+        self.weight = Parameter(ones(shape, **factory)) if affine else None
+        self.bias = Parameter(zeros(shape, **factory)) if affine and bias else None
 
 
 class _BatchNorm(_Norm):
@@ -32,15 +32,16 @@ class _BatchNorm(_Norm):
     _input_dims: tuple[int, ...] = ()
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1, affine: bool = True,
-                 track_running_stats: bool = True, dtype=None):
+                 track_running_stats: bool = True, device=None, dtype=None, *, bias: bool = True):
         super().__init__()
         self.num_features, self.eps, self.momentum = num_features, eps, momentum
         self.affine, self.track_running_stats = affine, track_running_stats
-        self._affine(num_features, affine, dtype)
+        factory = dict(device=device or "cpu", dtype=dtype)
+        self._affine(num_features, affine, bias, factory)
         if track_running_stats:
-            self.register_buffer("running_mean", zeros(num_features, dtype=dtype))
-            self.register_buffer("running_var", ones(num_features, dtype=dtype))
-            self.register_buffer("num_batches_tracked", tensor(0, dtype=np.int64))
+            self.register_buffer("running_mean", zeros(num_features, **factory))
+            self.register_buffer("running_var", ones(num_features, **factory))
+            self.register_buffer("num_batches_tracked", tensor(0, dtype=np.int64, device=factory["device"]))
         else:
             self.register_buffer("running_mean", None)
             self.register_buffer("running_var", None)
@@ -48,9 +49,8 @@ class _BatchNorm(_Norm):
 
     def reset_running_stats(self) -> None:
         if self.track_running_stats:
-            self.running_mean.data[...] = 0
-            self.running_var.data[...] = 1
-            self.num_batches_tracked.data[...] = 0
+            for t, value in ((self.running_mean, 0), (self.running_var, 1), (self.num_batches_tracked, 0)):
+                t.data = t.xp.full_like(t.data, value)
 
     def forward(self, x):
         if x.ndim not in self._input_dims or x.shape[1] != self.num_features:
@@ -60,9 +60,10 @@ class _BatchNorm(_Norm):
         use_batch_stats = self.training or not self.track_running_stats
         momentum = self.momentum
         if self.training and self.track_running_stats:
-            self.num_batches_tracked.data = self.num_batches_tracked.data + 1
+            tracked = self.num_batches_tracked
+            tracked.data = tracked.xp.asarray(tracked.data + 1)  # a 0-d array, not a NumPy scalar
             if momentum is None:
-                momentum = 1.0 / float(self.num_batches_tracked.item())
+                momentum = 1.0 / float(tracked.item())
         update = self.training and self.track_running_stats
         return F.batch_norm(x, self.running_mean if update or not use_batch_stats else None,
                             self.running_var if update or not use_batch_stats else None,
@@ -70,7 +71,7 @@ class _BatchNorm(_Norm):
 
     def extra_repr(self) -> str:
         return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
-                f"track_running_stats={self.track_running_stats}")
+                f"bias={self.bias is not None}, track_running_stats={self.track_running_stats}")
 
 
 class BatchNorm1d(_BatchNorm):
@@ -88,14 +89,16 @@ class BatchNorm2d(_BatchNorm):
 class LayerNorm(_Norm):
     r"""Layer normalisation (Ba et al. 2016) over the trailing ``normalized_shape`` axes of each sample."""
 
-    def __init__(self, normalized_shape, eps: float = 1e-5, elementwise_affine: bool = True, dtype=None):
+    def __init__(self, normalized_shape, eps: float = 1e-5, elementwise_affine: bool = True, bias: bool = True,
+                 device=None, dtype=None):
         super().__init__()
         self.normalized_shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
         self.eps, self.elementwise_affine = eps, elementwise_affine
-        self._affine(self.normalized_shape, elementwise_affine, dtype)
+        self._affine(self.normalized_shape, elementwise_affine, bias, dict(device=device or "cpu", dtype=dtype))
 
     def forward(self, x):
         return F.layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps)
 
     def extra_repr(self) -> str:
-        return f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}"
+        return (f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}, "
+                f"bias={self.bias is not None}")

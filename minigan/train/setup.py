@@ -89,6 +89,9 @@ def build_loss(config: dict) -> losses.AdversarialLoss:
     c = config["loss"]
     if c["name"] not in losses.available():
         raise ConfigError(f"unknown loss.name {c['name']!r}; available: {', '.join(losses.available())}")
+    if c["name"] in ("ebgan", "began"):
+        raise ConfigError(f"loss.name = {c['name']!r} needs an autoencoder discriminator whose output is a "
+                          "reconstruction energy; the trainer's models output logits, so use it from Python")
     if c["penalty"] not in PENALTIES:
         raise ConfigError(f"unknown loss.penalty {c['penalty']!r}; choose from {', '.join(sorted(PENALTIES))}")
     kwargs = {"real_label": c["real_label"]} if c["name"] in ("minimax", "nonsaturating") else {}

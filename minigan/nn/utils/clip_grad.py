@@ -10,7 +10,7 @@ from minigan.autograd import Tensor
 def clip_grad_norm_(parameters, max_norm: float, norm_type: float = 2.0) -> float:
     r"""Scale all gradients by :math:`\min(1, c / (\lVert g \rVert + 10^{-6}))` where
     :math:`\lVert g \rVert` is the norm of all gradients together; returns that norm."""
-    params = [parameters] if isinstance(parameters, Tensor) else [p for p in parameters if p.grad is not None]
+    params = [p for p in ([parameters] if isinstance(parameters, Tensor) else parameters) if p.grad is not None]
     if not params:
         return 0.0
     if norm_type == float("inf"):

@@ -73,10 +73,10 @@ def spectral_norm(module: Module, name: str = "weight", n_power_iterations: int 
 
     ``dim`` defaults to 1 for ``ConvTranspose2d`` (whose weight is ``(in, out, kh, kw)``), else 0.
     """
-    if name not in module._parameters:
-        raise ValueError(f"spectral_norm: {type(module).__name__} has no parameter {name!r}")
     if any(isinstance(h, SpectralNorm) and h.name == name for h in module._forward_pre_hooks.values()):
         raise RuntimeError(f"spectral_norm: {type(module).__name__}.{name} is already spectrally normalised")
+    if name not in module._parameters:
+        raise ValueError(f"spectral_norm: {type(module).__name__} has no parameter {name!r}")
     if dim is None:
         from minigan.nn.conv import ConvTranspose2d
 

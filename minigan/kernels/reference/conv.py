@@ -1,30 +1,24 @@
-r"""The NumPy reference kernels: the definition every faster twin must match.
-
-Written for reading, not speed. Each works on NumPy and CuPy arrays alike
-(through :func:`array_module`), so it also serves as the fallback of any
-backend that lacks a twin.
+r"""Convolution's data movement: im2col and col2im, in two layouts.
 
 Convolution geometry (one spatial axis; the other is the same). For an input
 of size ``H``, kernel ``k``, dilation ``d``, padding ``p`` and stride ``s``,
 the number of output positions is
 
 .. math:: H_{out} = \lfloor (H + 2p - d(k - 1) - 1) / s \rfloor + 1
+
+``unfold``/``fold`` use PyTorch's layout ``(N, C*kh*kw, L)``, one column
+matrix per image. ``im2col``/``col2im`` put the columns of the whole batch
+side by side, ``(C*kh*kw, N*L)``, so that a convolution is one large matrix
+product ``W @ cols`` instead of ``N`` small ones.
 """
 
 from __future__ import annotations
 
-import numpy as np
+from minigan.kernels.arrays import array_module
 
 Pair = tuple[int, int]
 
-
-def array_module(x):
-    """``numpy`` or ``cupy``, whichever owns ``x``."""
-    if type(x).__module__.startswith("cupy"):
-        import cupy
-
-        return cupy
-    return np
+__all__ = ["conv_output_size", "unfold", "fold", "im2col", "col2im"]
 
 
 def conv_output_size(size: int, kernel: int, dilation: int, padding: int, stride: int) -> int:
@@ -80,3 +74,25 @@ def fold(cols, output_size: Pair, kernel_size: Pair, dilation: Pair, padding: Pa
             padded[:, :, top : top + sh * (oh - 1) + 1 : sh,
                    left : left + sw * (ow - 1) + 1 : sw] += cols[:, :, i, j]
     return xp.ascontiguousarray(padded[:, :, ph : ph + h, pw : pw + w])  # (N, C, H, W)
+
+
+def im2col(x, kernel_size: Pair, dilation: Pair, padding: Pair, stride: Pair):
+    r"""The batch's :func:`unfold` columns side by side: ``(N, C, H, W)`` -> ``(C*kh*kw, N*L)``.
+
+    .. math:: \mathrm{cols}[(c,i,j), (n,a,b)] = \mathrm{unfold}(x)[n, (c,i,j), (a,b)]
+    """
+    cols = unfold(x, kernel_size, dilation, padding, stride)  # (N, C*kh*kw, L)
+    n, ckk, positions = cols.shape
+    return cols.transpose(1, 0, 2).reshape(ckk, n * positions)  # (C*kh*kw, N*L)
+
+
+def col2im(cols, output_size: Pair, kernel_size: Pair, dilation: Pair, padding: Pair, stride: Pair):
+    r""":func:`fold` for columns in :func:`im2col`'s layout: ``(C*kh*kw, N*L)`` -> ``(N, C, H, W)``.
+
+    The adjoint of :func:`im2col`: :math:`\langle \mathrm{im2col}(x), y \rangle = \langle x, \mathrm{col2im}(y) \rangle`.
+    """
+    (h, w), (kh, kw), (dh, dw), (ph, pw), (sh, sw) = output_size, kernel_size, dilation, padding, stride
+    positions = conv_output_size(h, kh, dh, ph, sh) * conv_output_size(w, kw, dw, pw, sw)
+    ckk, columns = cols.shape
+    per_image = cols.reshape(ckk, columns // positions, positions).transpose(1, 0, 2)  # (N, C*kh*kw, L)
+    return fold(per_image, output_size, kernel_size, dilation, padding, stride)

@@ -1,0 +1,11 @@
+"""The NumPy reference kernels: the definition every faster twin must match.
+
+Written for reading, not speed. Each works on NumPy and CuPy arrays alike
+(through :func:`array_module`), so it also serves as the fallback of any
+backend that lacks a twin. One module per kernel family.
+"""
+
+from minigan.kernels.arrays import array_module
+from minigan.kernels.reference.conv import col2im, conv_output_size, fold, im2col, unfold
+
+__all__ = ["array_module", "conv_output_size", "unfold", "fold", "im2col", "col2im"]

@@ -1,0 +1,28 @@
+"""Evaluation metrics for generative models, each formula in its docstring (see docs/evaluation.md).
+
+Images are compared through a feature network: the bundled digits
+classifier (:func:`load_digits_classifier`) or any function
+``images -> (N, D) features``. Toy distributions are compared as points.
+"""
+
+from minigan.metrics.c2st import classifier_two_sample_test
+from minigan.metrics.evaluate import (IMAGE_METRICS, TOY_METRICS, evaluate_checkpoint, evaluate_models, format_table,
+                                      score_samples, write_eval_json)
+from minigan.metrics.features import DigitsClassifier, load_digits_classifier
+from minigan.metrics.frechet import (frechet_distance, frechet_distance_from_statistics, frechet_distance_infinity,
+                                     gaussian_statistics, sqrtm_psd)
+from minigan.metrics.kernel import gaussian_mmd2, kid, median_heuristic, mmd2_unbiased, polynomial_kernel
+from minigan.metrics.manifold import density_coverage, precision_recall
+from minigan.metrics.modes import mode_coverage
+from minigan.metrics.rejection import RejectionSamples, discriminator_rejection_sampling, drs_log_odds
+from minigan.metrics.scores import inception_score
+
+__all__ = [
+    "DigitsClassifier", "load_digits_classifier",
+    "frechet_distance", "frechet_distance_from_statistics", "frechet_distance_infinity", "gaussian_statistics",
+    "sqrtm_psd", "kid", "mmd2_unbiased", "polynomial_kernel", "gaussian_mmd2", "median_heuristic",
+    "inception_score", "precision_recall", "density_coverage", "mode_coverage", "classifier_two_sample_test",
+    "RejectionSamples", "discriminator_rejection_sampling", "drs_log_odds",
+    "evaluate_checkpoint", "evaluate_models", "score_samples", "format_table", "write_eval_json",
+    "TOY_METRICS", "IMAGE_METRICS",
+]

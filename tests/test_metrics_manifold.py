@@ -1,0 +1,60 @@
+"""Precision/recall and density/coverage on toy cases with known answers."""
+
+import numpy as np
+import pytest
+
+from minigan.data import ring8
+from minigan.metrics import density_coverage, precision_recall
+from minigan.metrics.manifold import kth_neighbour_radii
+
+N = 1000
+
+
+@pytest.fixture
+def real():
+    return ring8().sample(N, np.random.default_rng(1))
+
+
+def one_mode(n, seed=2):
+    toy = ring8()
+    return toy.centres[0] + toy.std * np.random.default_rng(seed).standard_normal((n, 2))
+
+
+def uniform_box(n, seed=3):
+    return np.random.default_rng(seed).uniform(-2.5, 2.5, (n, 2))
+
+
+def test_identical_sets_score_one(real):
+    pr, dc = precision_recall(real, real), density_coverage(real, real)
+    assert pr["precision"] == 1 and pr["recall"] == 1
+    assert dc["coverage"] == 1 and dc["density"] >= 1  # each point lies in its own ball and k more
+
+
+def test_a_generator_copying_one_mode_has_high_precision_and_low_recall(real):
+    pr = precision_recall(real, one_mode(N))
+    assert pr["precision"] > 0.9
+    assert pr["recall"] < 0.2  # about 1/8 of the real samples lie on that mode
+    dc = density_coverage(real, one_mode(N))
+    assert dc["coverage"] < 0.2
+
+
+def test_a_generator_uniform_over_the_box_has_low_precision(real):
+    pr = precision_recall(real, uniform_box(N))
+    assert pr["precision"] < 0.05
+    assert density_coverage(real, uniform_box(N))["density"] < 0.05
+
+
+def test_a_second_sample_of_the_real_distribution_scores_well(real):
+    other = ring8().sample(N, np.random.default_rng(4))
+    pr, dc = precision_recall(real, other), density_coverage(real, other)
+    assert pr["precision"] > 0.9 and pr["recall"] > 0.9
+    assert 0.8 < dc["density"] < 1.2 and dc["coverage"] > 0.9
+    assert (pr["k"], dc["k"], pr["n_real"], pr["n_generated"]) == (3, 5, N, N)
+
+
+def test_kth_neighbour_radii_on_a_line():
+    points = np.array([[0.0], [1.0], [3.0], [7.0]])
+    np.testing.assert_allclose(kth_neighbour_radii(points, 1), [1, 1, 2, 4])
+    np.testing.assert_allclose(kth_neighbour_radii(points, 2, block_size=3), [3, 2, 3, 6])
+    with pytest.raises(ValueError, match="k must be"):
+        kth_neighbour_radii(points, 4)

@@ -1,0 +1,146 @@
+import json
+
+import numpy as np
+import pytest
+
+import minigan as mg
+from minigan import cli
+from minigan.train import config as cfg
+from minigan.train.run import CHECKPOINT, RunExists, load_checkpoint, run_training
+from minigan.train.trainer import Trainer, TrainingDiverged
+
+TINY = ["model.g_width=4", "model.d_width=4", "model.latent_dim=4", "model.g_hidden=[8]", "model.d_hidden=[8]",
+        "data.batch_size=8", "train.n_samples=4", "train.log_every=1", "train.sample_every=2",
+        "train.checkpoint_every=2"]
+
+
+def tiny(recipe: str, steps: int = 3, extra=()) -> dict:
+    config = cfg.apply_overrides(cfg.load_recipe(recipe), TINY + list(extra))
+    config["train"]["steps"] = steps
+    return config
+
+
+@pytest.mark.parametrize("recipe", cfg.recipe_names())
+def test_every_recipe_runs_and_draws_its_pictures(recipe, tmp_path):
+    paths = run_training(tiny(recipe), tmp_path, progress=False)
+    for name in ("checkpoint", "samples", "losses", "progress", "metrics"):
+        assert paths[name].exists() and paths[name].stat().st_size > 0, name
+    records = [json.loads(line) for line in (tmp_path / "metrics.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in records] == [1, 2, 3]
+    for key in ("d_loss", "g_loss", "d_real", "d_fake", "d_grad_norm", "g_grad_norm", "steps_per_s"):
+        assert all(np.isfinite(r[key]) for r in records), key
+    if cfg.load_recipe(recipe)["loss"]["penalty"] != "none":
+        assert "penalty" in records[0]
+    assert load_checkpoint(paths["checkpoint"])["step"] == 3
+
+
+def _same_state(a, b) -> None:
+    if isinstance(a, dict):
+        assert a.keys() == b.keys()
+        for k in a:
+            _same_state(a[k], b[k])
+    elif isinstance(a, (list, tuple)):
+        assert len(a) == len(b)
+        for x, y in zip(a, b):
+            _same_state(x, y)
+    elif isinstance(a, (mg.Tensor, np.ndarray)):
+        np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
+    else:
+        assert a == b or (a != a and b != b)
+
+
+@pytest.mark.parametrize("recipe,extra", [("dcgan-digits", ["optim.ema=0.9"]), ("wgan-gp-grid25", []),
+                                          ("sngan-digits", ["model.minibatch_std=true"])])
+def test_resume_is_bit_identical_to_an_uninterrupted_run(recipe, extra, tmp_path):
+    whole = tmp_path / "whole"
+    run_training(tiny(recipe, 5, extra), whole, progress=False)
+    part = tmp_path / "part"
+    run_training(tiny(recipe, 2, extra), part, progress=False)
+    run_training(None, part, resume=True, progress=False, steps=5)
+    a, b = load_checkpoint(whole / CHECKPOINT), load_checkpoint(part / CHECKPOINT)
+    a["config"]["train"]["steps"] = b["config"]["train"]["steps"] = 5
+    _same_state(a, b)
+    assert (whole / "metrics.jsonl").read_text().count("\n") == (part / "metrics.jsonl").read_text().count("\n")
+
+
+def test_the_network_not_being_updated_gets_no_gradients():
+    trainer = Trainer(tiny("dcgan-digits"))
+    trainer.g_step()
+    assert all(p.grad is None for p in trainer.D.parameters())
+    assert all(p.requires_grad for p in trainer.D.parameters())  # unfrozen again afterwards
+    trainer.G.zero_grad()
+    trainer.d_step()
+    assert all(p.grad is None for p in trainer.G.parameters())
+
+
+def test_a_nan_loss_stops_training_naming_the_step_and_keeps_the_last_checkpoint(tmp_path, monkeypatch):
+    run_training(tiny("ring8", 2), tmp_path, progress=False)
+    good = (tmp_path / CHECKPOINT).read_bytes()
+    original = Trainer.d_step
+
+    def poisoned(self):
+        if self.step == 3:
+            d = self.loss.d_loss
+            self.loss.d_loss = lambda r, f: d(r, f) * float("nan")
+        return original(self)
+
+    monkeypatch.setattr(Trainer, "d_step", poisoned)
+    with pytest.raises(TrainingDiverged, match=r"step 4: d_loss is nan"):
+        run_training(None, tmp_path, resume=True, progress=False, steps=6)
+    assert (tmp_path / CHECKPOINT).read_bytes() == good
+
+
+def test_an_existing_run_is_not_overwritten(tmp_path):
+    run_training(tiny("ring8", 1), tmp_path, progress=False)
+    before = (tmp_path / CHECKPOINT).read_bytes()
+    with pytest.raises(RunExists, match="--resume"):
+        run_training(tiny("ring8", 1), tmp_path, progress=False)
+    assert (tmp_path / CHECKPOINT).read_bytes() == before
+
+
+# -- the command ---------------------------------------------------------------------------------
+def test_cli_train_sample_and_interpolate(tmp_path, capsys):
+    out = tmp_path / "run"
+    assert cli.main(["train", "mlp-digits", "--steps", "2", "--out", str(out), "--quiet", *sum(
+        [["--set", s] for s in TINY], [])]) == 0
+    summary = capsys.readouterr().out
+    assert "samples.png" in summary and str(out) in summary
+    ckpt = str(out / CHECKPOINT)
+    assert cli.main(["sample", ckpt, "-n", "5", "-o", str(tmp_path / "s.npy")]) == 0
+    samples = np.load(tmp_path / "s.npy")
+    assert samples.shape == (5, 1, 8, 8) and samples.min() >= -1 and samples.max() <= 1
+    assert cli.main(["sample", ckpt, "-n", "9", "-o", str(tmp_path / "s.png")]) == 0
+    assert cli.main(["interpolate", ckpt, "-o", str(tmp_path / "walk.png"), "--rows", "2", "--steps", "3"]) == 0
+    assert (tmp_path / "s.png").stat().st_size > 0 and (tmp_path / "walk.png").stat().st_size > 0
+    assert cli.main(["recipes"]) == 0
+    assert "ring8" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("argv,message", [
+    (["train", "ring9"], "unknown recipe 'ring9'"),
+    (["train", "ring8", "--set", "optim.glr=1"], "unknown key optim.glr"),
+    (["train", "ring8", "--set", "train.steps=many"], "must be int"),
+    (["sample", "missing.safetensors"], "checkpoint not found"),
+])
+def test_cli_errors_are_one_line_with_status_2(argv, message, tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert cli.main(argv) == 2
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1
+    assert not (tmp_path / "runs").exists()
+
+
+def test_cli_rejects_a_corrupt_checkpoint(tmp_path, capsys):
+    bad = tmp_path / "bad.safetensors"
+    bad.write_bytes(b"not a checkpoint")
+    assert cli.main(["sample", str(bad), "-o", str(tmp_path / "x.png")]) == 2
+    assert "cannot read checkpoint" in capsys.readouterr().err
+    assert not (tmp_path / "x.png").exists()
+
+
+def test_slerp_keeps_the_endpoints_and_the_norm_of_orthogonal_unit_vectors():
+    a, b = np.array([1.0, 0.0]), np.array([0.0, 1.0])
+    path = cli.slerp(a, b, np.linspace(0, 1, 5))
+    np.testing.assert_allclose(path[0], a, atol=1e-12)
+    np.testing.assert_allclose(path[-1], b, atol=1e-12)
+    np.testing.assert_allclose(np.linalg.norm(path, axis=1), 1.0)
