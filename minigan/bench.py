@@ -1,4 +1,4 @@
-"""``python -m minigan.bench`` (also ``minigan bench``): time one GAN training step, minigan against PyTorch.
+"""``python -m minigan.bench``: time one GAN training step, minigan against PyTorch.
 
 Three workloads, each a full step (one discriminator update, one generator
 update, Adam) at batch 64 and 256:
@@ -9,10 +9,13 @@ update, Adam) at batch 64 and 256:
 
 When PyTorch is installed the identical architecture and step runs in the
 same process, interleaved with minigan's (so both see the same machine
-state), and the table reports the ratio minigan/PyTorch of the median times.
-The header names the BLAS library, its core type and thread count, and the
-kernel path. The first-call compile time of the numba kernels is measured in
-fresh processes, once with an empty cache and once with a warm one.
+state), with as many threads as minigan's BLAS has (see
+:mod:`minigan.kernels.threads`); the table reports the ratio minigan/PyTorch
+of the median times and max/median over all timed steps (100 by default).
+The header names the BLAS library, the core type it detected, the thread
+counts, the kernel path and the load average before and after. The first-call
+compile time of the numba kernels is measured in fresh processes, once with
+an empty cache and once with a warm one.
 """
 
 from __future__ import annotations
@@ -85,6 +88,7 @@ def _torch_step(workload: str, batch: int):
     from torch.nn import functional as F
 
     torch.manual_seed(0)
+    _match_torch_threads(torch)
     if workload == "dcgan":
         G = nn.Sequential(nn.ConvTranspose2d(LATENT, 128, 7, 1, 0, bias=False), nn.BatchNorm2d(128), nn.ReLU(),
                           nn.ConvTranspose2d(128, 64, 4, 2, 1, bias=False), nn.BatchNorm2d(64), nn.ReLU(),
@@ -138,6 +142,14 @@ def _torch_step(workload: str, batch: int):
     return step
 
 
+def _match_torch_threads(torch) -> None:
+    """Give PyTorch the thread budget minigan's BLAS has, so the two are compared on equal cores."""
+    from minigan import kernels
+
+    if kernels.num_threads() is not None:
+        torch.set_num_threads(kernels.num_threads())
+
+
 # -- timing -------------------------------------------------------------------------------------
 def _time(step, n: int) -> list[float]:
     times = []
@@ -156,7 +168,7 @@ def _torch_available() -> bool:
     return True
 
 
-def run_benchmarks(workloads, batches, rounds: int = 5, steps: int = 10, warmup: int = 3,
+def run_benchmarks(workloads, batches, rounds: int = 5, steps: int = 20, warmup: int = 3,
                    with_torch: bool = True) -> list[dict]:
     """Median ms per step over ``rounds`` x ``steps`` timed steps, minigan and PyTorch interleaved."""
     with_torch = with_torch and _torch_available()
@@ -185,24 +197,40 @@ def run_benchmarks(workloads, batches, rounds: int = 5, steps: int = 10, warmup:
 
 
 _JIT_PROBE = """
-import time, numpy as np
+import time
 t = time.perf_counter()
-from minigan.kernels import kernel_module
-mod = kernel_module(np.zeros(1))
+import numpy as np
+from minigan.kernels import numba_cpu as k
 x = np.ones((2, 3, 6, 6), np.float32)
-geometry = ((3, 3), (1, 1), (1, 1), (1, 1))
-cols = mod.unfold(x, *geometry)
-mod.fold(cols, (6, 6), *geometry)
+geometry = ((3, 3), (1, 1), (1, 1), (2, 2))
+k.fold(k.unfold(x, *geometry), (6, 6), *geometry)
+k.col2im(k.im2col(x, *geometry), (6, 6), *geometry)
+k.leaky_relu_backward(x, k.leaky_relu(x, 0.2), 0.2)
+xhat = k.standardize(x, (0, 2, 3), 1e-5)
+k.standardize_backward(x, xhat, x, (0, 2, 3), 1e-5)
+k.moments(x, (0, 2, 3))
+p, g, m, v = np.ones(4, np.float32), np.ones(4, np.float32), np.zeros(4, np.float32), np.zeros(4, np.float32)
+k.adam_update(p, g, m, v, None, step=1, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.0,
+              amsgrad=False, maximize=False)
+k.sgd_update(p, g, m, first_step=True, lr=1e-3, momentum=0.9, dampening=0.0, weight_decay=0.0, nesterov=False,
+             maximize=False)
+k.rmsprop_update(p, g, m, None, None, lr=1e-3, alpha=0.99, eps=1e-8, weight_decay=0.0, momentum=0.0,
+                 centered=False, maximize=False)
 print(time.perf_counter() - t)
 """
 
 
 def jit_times() -> dict:
-    """Seconds for the first kernel calls in a fresh process: with an empty numba cache, then with it warm."""
+    """Seconds to import the numba kernels and call each once (float32), in a fresh process: with an empty
+    numba cache (everything compiles), then with the cache that run filled."""
     with tempfile.TemporaryDirectory() as cache:
         env = {**os.environ, "NUMBA_CACHE_DIR": cache}
-        run = lambda: float(subprocess.run([sys.executable, "-c", _JIT_PROBE], env=env, capture_output=True,  # noqa
-                                           text=True, check=True).stdout.strip().splitlines()[-1])
+
+        def run() -> float:
+            probe = subprocess.run([sys.executable, "-c", _JIT_PROBE], env=env, capture_output=True, text=True,
+                                   check=True)
+            return float(probe.stdout.strip().splitlines()[-1])
+
         return {"jit_cold_s": run(), "jit_cached_s": run()}
 
 
@@ -210,7 +238,7 @@ def machine_header() -> dict:
     from minigan import kernels
 
     info = {"python": platform.python_version(), "numpy": np.__version__, "machine": platform.machine(),
-            "cpu_count": os.cpu_count(), "kernels": kernels.backend()}
+            "cpu_count": os.cpu_count(), "kernels": kernels.backend(), "threads": kernels.num_threads()}
     try:
         from threadpoolctl import threadpool_info
 
@@ -223,12 +251,18 @@ def machine_header() -> dict:
     if _torch_available():
         import torch
 
+        _match_torch_threads(torch)
         info.update(torch=torch.__version__, torch_threads=torch.get_num_threads())
     return info
 
 
+def _load() -> str:
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
 def format_table(header: dict, rows: list[dict]) -> str:
-    lines = ["  ".join(f"{k}={v}" for k, v in header.items()), ""]
+    items = [f"{k}={v}" for k, v in header.items()]
+    lines = ["  ".join(items[i:i + 6]) for i in range(0, len(items), 6)] + [""]
     has_torch = "torch_ms" in rows[0]
     cols = ["workload", "batch", "minigan ms", "steps/s", "max/median"] + (["torch ms", "ratio"] if has_torch else [])
     lines.append("| " + " | ".join(cols) + " |")
@@ -248,15 +282,23 @@ def main(argv: list[str] | None = None) -> int:
                    choices=["mlp", "dcgan", "wgan-gp"])
     p.add_argument("--batch", nargs="+", type=int, default=[64, 256])
     p.add_argument("--rounds", type=int, default=5, help="interleaved rounds (default 5)")
-    p.add_argument("--steps", type=int, default=10, help="timed steps per round (default 10)")
+    p.add_argument("--steps", type=int, default=20, help="timed steps per round (default 20)")
+    p.add_argument("--threads", type=int, help="BLAS threads for minigan and PyTorch alike "
+                                               "(default: MINIGAN_NUM_THREADS, else 1)")
     p.add_argument("--no-torch", action="store_true", help="skip PyTorch even if it is installed")
     p.add_argument("--no-jit", action="store_true", help="skip the compile-time measurement")
     p.add_argument("--json", help="also write the results to this JSON file")
     args = p.parse_args(argv)
+    if args.threads is not None:
+        from minigan import kernels
+
+        kernels.set_num_threads(args.threads)
     header = machine_header()
     if not args.no_jit and header["kernels"] == "numba":
         header.update({k: round(v, 3) for k, v in jit_times().items()})
+    header["load_before"] = _load()
     rows = run_benchmarks(args.workloads, args.batch, args.rounds, args.steps, with_torch=not args.no_torch)
+    header["load_after"] = _load()
     print(format_table(header, rows))
     if args.json:
         with open(args.json, "w") as f:

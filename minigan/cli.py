@@ -1,4 +1,4 @@
-"""The ``minigan`` command: train, recipes, sample, interpolate.
+"""The ``minigan`` command: train, recipes, sample, interpolate, eval, bench.
 
 Every user error (unknown recipe, bad ``--set``, unreadable checkpoint)
 prints one line to stderr and exits with status 2, leaving files untouched.
@@ -129,6 +129,29 @@ def _interpolate(args) -> None:
         _write_samples(G(mg.tensor(z)).numpy(), Path(args.output), source, nrow=args.steps)
 
 
+def _eval(args) -> None:
+    from minigan.metrics import evaluate_checkpoint, format_table, write_eval_json
+    from minigan.serialization import CheckpointError
+
+    path = Path(args.checkpoint)
+    if not path.exists():
+        raise UsageError(f"checkpoint not found: {path}")
+    try:
+        results = evaluate_checkpoint(path, n=args.n, metrics=args.metrics or None, seed=args.seed)
+    except (ValueError, CheckpointError, OSError) as err:
+        raise UsageError(f"cannot evaluate {path}: {err}") from None
+    print(format_table(results))
+    out = Path(args.output) if args.output else path.parent / "eval.json"
+    write_eval_json(results, out)
+    print(f"wrote {out}")
+
+
+def _bench(args) -> None:
+    from minigan import bench
+
+    bench.main(args.bench_args)
+
+
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="minigan", description="GANs from scratch in NumPy.")
     sub = p.add_subparsers(dest="command", required=True)
@@ -161,6 +184,19 @@ def _parser() -> argparse.ArgumentParser:
     i.add_argument("--steps", type=int, default=10)
     i.add_argument("--seed", type=int, default=0)
     i.set_defaults(run=_interpolate)
+
+    e = sub.add_parser("eval", help="evaluate a checkpoint: mode coverage, Fréchet distance, KID, C2ST, ...")
+    e.add_argument("checkpoint")
+    e.add_argument("--n", type=int, default=5000, help="generated samples (default 5000)")
+    e.add_argument("--metrics", nargs="+", help="which metrics (default: all that fit the data)")
+    e.add_argument("-o", "--output", help="where to write the JSON results (default: eval.json beside the checkpoint)")
+    e.add_argument("--seed", type=int, default=0)
+    e.set_defaults(run=_eval)
+
+    b = sub.add_parser("bench", help="time training steps against PyTorch (see python -m minigan.bench -h)",
+                       add_help=False)
+    b.add_argument("bench_args", nargs=argparse.REMAINDER)
+    b.set_defaults(run=_bench)
     return p
 
 

@@ -296,6 +296,7 @@ def test_binary_cross_entropy():
     np.testing.assert_allclose(F.binary_cross_entropy(p, t, w, "sum").numpy(), (w * ell).sum(), rtol=1e-12)
     gradcheck(lambda a, b: F.binary_cross_entropy(a, b, reduction="none"), [p, mg.tensor(t, requires_grad=True)])
     gradgradcheck(lambda a: F.binary_cross_entropy(a, t), [p])
+    assert F.binary_cross_entropy(p.float(), t, w).dtype == np.float32  # NumPy target and weight take its dtype
     logits = leaf(3, 4)
     np.testing.assert_allclose(F.binary_cross_entropy(F.sigmoid(logits), t).numpy(),
                                F.binary_cross_entropy_with_logits(logits, t).numpy(), rtol=1e-10)

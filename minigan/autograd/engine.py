@@ -30,14 +30,24 @@ def backward(tensors, grad_tensors=None, retain_graph: bool | None = None, creat
     """
     roots, seeds = _roots_and_seeds(tensors, grad_tensors, "backward")
     retain = create_graph if retain_graph is None else retain_graph
+    taken = {id(_owner(g.data)) for g in seeds}  # memory that is not ours to give: the caller holds it
 
     def to_leaf(leaf: Tensor, g: Tensor) -> None:
         if leaf.grad is not None:
             leaf.grad = leaf.grad + g
-        else:  # the leaf owns its gradient: not a read-only broadcast, nor shared with another leaf
-            leaf.grad = g if create_graph else Tensor(g.data.copy())
+            return
+        # the leaf must own its gradient: a copy if it is a read-only broadcast or shares memory already given out
+        if not create_graph and (not getattr(g.data.flags, "writeable", True) or id(_owner(g.data)) in taken):
+            g = Tensor(g.data.copy())
+        taken.add(id(_owner(g.data)))
+        leaf.grad = g
 
     _propagate(roots, seeds, retain, create_graph, targets=None, on_leaf=to_leaf)
+
+
+def _owner(array):
+    """The array that owns the memory of ``array`` (itself, or the base of a view)."""
+    return array if array.base is None else array.base
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph: bool | None = None,

@@ -71,7 +71,7 @@ def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, 
                                  f"{(kh, kw)} (dilation {dilation}, padding {padding})")
     cols = ops.conv.im2col(input, (kh, kw), dilation, padding, stride)  # (C*kh*kw, N*L)
     out = weight.reshape(out_channels, -1) @ cols                       # (O, N*L)
-    out = out.reshape(out_channels, n, oh * ow).permute(1, 0, 2).reshape(n, out_channels, oh, ow)
+    out = ops.conv.col2im(out, (oh, ow), 1)                             # (N, O, H_out, W_out): a 1x1 col2im transposes
     return out if bias is None else out + bias.reshape(1, -1, 1, 1)
 
 
@@ -102,8 +102,8 @@ def conv_transpose2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, 
     full = tuple((h_ - 1) * s + d * (k - 1) + 1 for h_, s, d, k in zip((h, w), stride, dilation, (kh, kw)))
     size = tuple(f - 2 * p + op for f, p, op in zip(full, padding, output_padding))
     _expect(size[0] >= 1 and size[1] >= 1, f"conv_transpose2d: output size {size} is not positive")
-    x = input.reshape(n, c_in, h * w).permute(1, 0, 2).reshape(c_in, n * h * w)  # (C_in, N*H*W)
-    cols = weight.reshape(c_in, -1).T @ x                                           # (C_out*kh*kw, N*H*W)
+    x = ops.conv.im2col(input, 1)                                               # (C_in, N*H*W): a 1x1 im2col transposes
+    cols = weight.reshape(c_in, -1).T @ x                                       # (C_out*kh*kw, N*H*W)
     if all(op < s for op, s in zip(output_padding, stride)):
         out = ops.conv.col2im(cols, size, (kh, kw), dilation, padding, stride)    # (N, C_out, H_out, W_out)
     else:  # stride <= output_padding < dilation: fold onto the whole canvas, then cut the padding off
@@ -231,8 +231,13 @@ def _reduce(loss: Tensor, reduction: str, name: str) -> Tensor:
     return loss
 
 
+def _like(input: Tensor, value) -> Tensor:  # noqa: A002
+    """``value`` as a tensor; arrays and numbers take the dtype and device of ``input``."""
+    return value if isinstance(value, Tensor) else Tensor(input.xp.asarray(value, dtype=input.dtype))
+
+
 def _same_shape(input: Tensor, target, name: str) -> Tensor:  # noqa: A002
-    target = target if isinstance(target, Tensor) else Tensor(input.xp.asarray(target, dtype=input.dtype))
+    target = _like(input, target)
     _expect(target.shape == input.shape, f"{name}: target shape {target.shape} != input shape {input.shape}")
     return target
 
@@ -261,4 +266,4 @@ def binary_cross_entropy(input: Tensor, target, weight=None, reduction: str = "m
     """
     target = _same_shape(input, target, "binary_cross_entropy")
     loss = -(target * _clamped_log(input) + (1 - target) * _clamped_log(1 - input))
-    return _reduce(loss if weight is None else loss * weight, reduction, "binary_cross_entropy")
+    return _reduce(loss if weight is None else loss * _like(input, weight), reduction, "binary_cross_entropy")

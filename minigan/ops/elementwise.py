@@ -9,6 +9,7 @@ is zero away from the kink, and the kink itself is not differentiable.
 
 from __future__ import annotations
 
+from minigan import kernels
 from minigan.autograd import Tensor, primitive
 from minigan.autograd.tensor import to_device as _move
 from minigan.kernels import array_module
@@ -124,7 +125,7 @@ def relu(x):
 
 @relu.vjp
 def _(g, y, x):
-    return g * _const((x.data > 0).astype(g.dtype))
+    return _rectifier_grad(g, x, negative_slope=0.0)
 
 
 @primitive
@@ -132,18 +133,28 @@ def leaky_relu(x, *, negative_slope=0.01):
     r""":math:`y = x` for :math:`x > 0`, else :math:`a x`, with slope :math:`a` = ``negative_slope``.
 
     VJP: :math:`\bar x = \bar y \odot (a + (1 - a)[x > 0])` (not differentiable at 0).
-    Computed as :math:`\max(x, a x)` for :math:`a \le 1`, one pass with no branch.
     """
-    xp = array_module(x)
-    if negative_slope <= 1:
-        return xp.maximum(x, x * x.dtype.type(negative_slope))
-    return xp.where(x > 0, x, x * x.dtype.type(negative_slope))
+    return kernels.leaky_relu(x, negative_slope)
 
 
 @leaky_relu.vjp
 def _(g, y, x, *, negative_slope=0.01):
-    slope = x.xp.where(x.data > 0, x.dtype.type(1), x.dtype.type(negative_slope))
-    return g * _const(slope)
+    return _rectifier_grad(g, x, negative_slope=negative_slope)
+
+
+@primitive
+def _rectifier_grad(g, x, *, negative_slope):
+    r"""The VJP of (leaky) ReLU, :math:`\bar y \odot (a + (1 - a)[x > 0])`, in one pass.
+
+    Linear in :math:`\bar y`, so its own VJP is itself for ``g``; its
+    derivative in ``x`` is zero away from the kink, so ``x`` gets none.
+    """
+    return kernels.leaky_relu_backward(g, x, negative_slope)
+
+
+@_rectifier_grad.vjp
+def _(gg, y, g, x, *, negative_slope):
+    return _rectifier_grad(gg, x, negative_slope=negative_slope), None
 
 
 @primitive

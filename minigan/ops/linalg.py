@@ -28,9 +28,22 @@ def _matmul(a, b):
 
 @_matmul.vjp
 def _(g, c, a, b):
-    ga = unbroadcast(g @ transpose(b), a.shape) if a.requires_grad else None
-    gb = unbroadcast(transpose(a) @ g, b.shape) if b.requires_grad else None
+    ga = gb = None
+    if a.requires_grad:  # (B Ḡᵀ)ᵀ for a transposed operand: see _transposed
+        ga = unbroadcast(transpose(b @ transpose(g)) if _transposed(a) else g @ transpose(b), a.shape)
+    if b.requires_grad:
+        gb = unbroadcast(transpose(transpose(g) @ a) if _transposed(b) else transpose(a) @ g, b.shape)
     return ga, gb
+
+
+def _transposed(x: Tensor) -> bool:
+    """A matrix stored column-major, such as Linear's ``weight.T``.
+
+    Its gradient is then computed as the transpose of the transposed product,
+    so that it lands in the layout of the parameter behind the view and needs
+    no copy on its way there.
+    """
+    return x.ndim == 2 and x.data.flags.f_contiguous and not x.data.flags.c_contiguous
 
 
 def matmul(a: Tensor, b: Tensor) -> Tensor:

@@ -2,7 +2,9 @@
 
 Each optimiser's update of one parameter is a plain function on arrays
 (``sgd_update``, ``adam_update``, ``rmsprop_update``, ``ema_update``), the
-line-by-line transcription of the math in its class docstring.
+line-by-line transcription of the math in its class docstring. The first
+three are kernels (:mod:`minigan.kernels.reference.optim`, with numba twins
+that update each element in one pass).
 """
 
 from minigan.optim.adam import Adam, AdamW

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import math
-
 from minigan.autograd import Tensor
-from minigan.kernels import array_module
+from minigan.kernels import adam_update  # the update rule on arrays: a NumPy reference with a numba twin
 from minigan.optim.optimizer import Optimizer
 
 __all__ = ["Adam", "AdamW", "adam_update"]
@@ -113,26 +111,3 @@ class AdamW(Adam):
                  weight_decay: float = 1e-2, amsgrad: bool = False, *, maximize: bool = False):
         super().__init__(params, lr, betas, eps, weight_decay, amsgrad, maximize=maximize,
                          decoupled_weight_decay=True)
-
-
-def adam_update(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, *, step, lr, beta1, beta2, eps, weight_decay,
-                amsgrad, maximize, decoupled_weight_decay=False):
-    """One Adam step on arrays: ``param`` and the moment arrays are updated in place (see :class:`Adam`)."""
-    xp = array_module(param)
-    g = -grad if maximize else grad
-    if weight_decay != 0:
-        if decoupled_weight_decay:
-            param *= 1 - lr * weight_decay
-        else:
-            g = g + weight_decay * param
-    exp_avg *= beta1
-    exp_avg += (1 - beta1) * g
-    exp_avg_sq *= beta2
-    exp_avg_sq += (1 - beta2) * g * g
-    if amsgrad:
-        xp.maximum(max_exp_avg_sq, exp_avg_sq, out=max_exp_avg_sq)
-    second_moment = max_exp_avg_sq if amsgrad else exp_avg_sq
-    bias_correction1 = 1 - beta1**step
-    bias_correction2 = 1 - beta2**step
-    denom = xp.sqrt(second_moment) / math.sqrt(bias_correction2) + eps
-    param -= (lr / bias_correction1) * (exp_avg / denom)

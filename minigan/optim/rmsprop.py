@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from minigan.autograd import Tensor
-from minigan.kernels import array_module
+from minigan.kernels import rmsprop_update  # the update rule on arrays: a NumPy reference with a numba twin
 from minigan.optim.optimizer import Optimizer
 
 __all__ = ["RMSprop", "rmsprop_update"]
@@ -85,26 +85,3 @@ class RMSprop(Optimizer):
                        None if momentum_buffer is None else momentum_buffer.data,
                        lr=group["lr"], alpha=group["alpha"], eps=group["eps"], weight_decay=group["weight_decay"],
                        momentum=group["momentum"], centered=group["centered"], maximize=group["maximize"])
-
-
-def rmsprop_update(param, grad, square_avg, grad_avg, momentum_buffer, *, lr, alpha, eps, weight_decay, momentum,
-                   centered, maximize):
-    """One RMSprop step on arrays: ``param`` and the averages are updated in place (see :class:`RMSprop`)."""
-    xp = array_module(param)
-    g = -grad if maximize else grad
-    if weight_decay != 0:
-        g = g + weight_decay * param
-    square_avg *= alpha
-    square_avg += (1 - alpha) * g * g
-    if centered:
-        grad_avg *= alpha
-        grad_avg += (1 - alpha) * g
-        denom = xp.sqrt(square_avg - grad_avg * grad_avg) + eps
-    else:
-        denom = xp.sqrt(square_avg) + eps
-    if momentum > 0:
-        momentum_buffer *= momentum
-        momentum_buffer += g / denom
-        param -= lr * momentum_buffer
-    else:
-        param -= lr * (g / denom)

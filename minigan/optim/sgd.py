@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from minigan.autograd import Tensor
+from minigan.kernels import sgd_update  # the update rule on arrays: a NumPy reference with a numba twin
 from minigan.optim.optimizer import Optimizer
 
 __all__ = ["SGD", "sgd_update"]
@@ -70,18 +71,3 @@ class SGD(Optimizer):
         sgd_update(param.data, grad, None if buffer is None else buffer.data, first_step=first_step,
                    lr=group["lr"], momentum=group["momentum"], dampening=group["dampening"],
                    weight_decay=group["weight_decay"], nesterov=group["nesterov"], maximize=group["maximize"])
-
-def sgd_update(param, grad, momentum_buffer, *, first_step, lr, momentum, dampening, weight_decay, nesterov,
-               maximize):
-    """One SGD step on arrays: ``param`` and ``momentum_buffer`` are updated in place (see :class:`SGD`)."""
-    g = -grad if maximize else grad
-    if weight_decay != 0:
-        g = g + weight_decay * param
-    if momentum != 0:
-        if first_step:
-            momentum_buffer[...] = g
-        else:
-            momentum_buffer *= momentum
-            momentum_buffer += (1 - dampening) * g
-        g = g + momentum * momentum_buffer if nesterov else momentum_buffer
-    param -= lr * g

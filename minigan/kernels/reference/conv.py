@@ -89,7 +89,8 @@ def im2col(x, kernel_size: Pair, dilation: Pair, padding: Pair, stride: Pair):
 def col2im(cols, output_size: Pair, kernel_size: Pair, dilation: Pair, padding: Pair, stride: Pair):
     r""":func:`fold` for columns in :func:`im2col`'s layout: ``(C*kh*kw, N*L)`` -> ``(N, C, H, W)``.
 
-    The adjoint of :func:`im2col`: :math:`\langle \mathrm{im2col}(x), y \rangle = \langle x, \mathrm{col2im}(y) \rangle`.
+    The adjoint of :func:`im2col`:
+    :math:`\langle \mathrm{im2col}(x), y \rangle = \langle x, \mathrm{col2im}(y) \rangle`.
     """
     (h, w), (kh, kw), (dh, dw), (ph, pw), (sh, sw) = output_size, kernel_size, dilation, padding, stride
     positions = conv_output_size(h, kh, dh, ph, sh) * conv_output_size(w, kw, dw, pw, sw)

@@ -1,0 +1,258 @@
+"""Every numba kernel against its NumPy reference, on hypothesis-drawn shapes, geometries and hyper-parameters.
+
+The reference is the definition (minigan.kernels.reference); the numba twins must agree with it in float32
+and float64. One test runs the twins' loop bodies as plain Python (each njit function's ``py_func``), so
+coverage sees them. No test here measures time.
+"""
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from minigan import kernels
+from minigan.kernels import reference
+from minigan.testing.strategies import conv_geometries
+
+numba_cpu = pytest.importorskip("minigan.kernels.numba_cpu")
+
+DTYPES = [np.float32, np.float64]
+
+
+def tolerance(dtype):
+    return {"rtol": 1e-5, "atol": 1e-5} if dtype == np.float32 else {"rtol": 1e-12, "atol": 1e-12}
+
+
+def random(rng, shape, dtype, scale=1.0, shift=0.0):
+    return np.asarray(rng.standard_normal(shape) * scale + shift, dtype=dtype)
+
+
+seeds = st.integers(0, 2**32 - 1)
+
+
+def geometry_args(g):
+    return g.kernel_size, g.dilation, g.padding, g.stride
+
+
+# -- convolution: unfold/fold (N, C*kh*kw, L) and im2col/col2im (C*kh*kw, N*L) ----------------------------
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@given(g=conv_geometries(max_size=9, max_stride=4), seed=seeds)
+def test_conv_kernels_match_reference(dtype, g, seed):
+    rng = np.random.default_rng(seed)
+    x = random(rng, g.input_shape, dtype)
+    for gather, scatter in [("unfold", "fold"), ("im2col", "col2im")]:
+        cols = getattr(reference, gather)(x, *geometry_args(g))
+        np.testing.assert_array_equal(getattr(numba_cpu, gather)(x, *geometry_args(g)), cols)
+        y = random(rng, cols.shape, dtype)
+        expected = getattr(reference, scatter)(y, (g.height, g.width), *geometry_args(g))
+        got = getattr(numba_cpu, scatter)(y, (g.height, g.width), *geometry_args(g))
+        assert got.shape == x.shape and got.dtype == dtype and got.flags.c_contiguous
+        np.testing.assert_allclose(got, expected, **tolerance(dtype))
+
+
+@given(g=conv_geometries(), seed=seeds)
+def test_im2col_and_col2im_are_adjoint(g, seed):
+    r""":math:`\langle \mathrm{im2col}(x), y\rangle = \langle x, \mathrm{col2im}(y)\rangle`, which makes each the other's VJP."""
+    rng = np.random.default_rng(seed)
+    x = random(rng, g.input_shape, np.float64)
+    cols = reference.im2col(x, *geometry_args(g))
+    y = random(rng, cols.shape, np.float64)
+    np.testing.assert_allclose(np.vdot(cols, y), np.vdot(x, reference.col2im(y, x.shape[2:], *geometry_args(g))))
+
+
+@pytest.mark.parametrize("name", ["unfold", "im2col"])
+def test_a_one_by_one_kernel_is_a_transpose_and_the_input_stays_untouched(name, rng):
+    x = random(rng, (3, 4, 5, 2), np.float32)
+    geometry = ((1, 1), (1, 1), (0, 0), (1, 1))
+    cols = getattr(numba_cpu, name)(x, *geometry)
+    np.testing.assert_array_equal(cols, getattr(reference, name)(x, *geometry))
+    cols[...] = 0
+    assert np.abs(x).sum() > 0  # a fresh array, not a view of the input
+
+
+def test_conv_kernels_accept_non_contiguous_input(rng):
+    x = random(rng, (4, 3, 7, 6), np.float32).transpose(0, 1, 3, 2)  # (4, 3, 6, 7), strided
+    geometry = ((3, 2), (1, 2), (1, 1), (2, 1))
+    np.testing.assert_array_equal(numba_cpu.im2col(x, *geometry), reference.im2col(x, *geometry))
+
+
+# -- rectifiers -----------------------------------------------------------------------------------------------
+
+slopes = st.sampled_from([0.0, 0.01, 0.2, 1.0, 1.5])
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@given(shape=st.lists(st.integers(1, 6), min_size=0, max_size=4).map(tuple), slope=slopes, seed=seeds)
+def test_leaky_relu_kernels_match_reference(dtype, shape, slope, seed):
+    rng = np.random.default_rng(seed)
+    x, g = random(rng, shape, dtype), random(rng, shape, dtype)
+    x[rng.random(shape) < 0.2] = 0  # the kink itself: the gradient takes the slope there, as the reference
+    np.testing.assert_allclose(numba_cpu.leaky_relu(x, slope), reference.leaky_relu(x, slope), **tolerance(dtype))
+    np.testing.assert_allclose(numba_cpu.leaky_relu_backward(g, x, slope),
+                               reference.leaky_relu_backward(g, x, slope), **tolerance(dtype))
+
+
+def test_leaky_relu_kernels_accept_views(rng):
+    x = random(rng, (5, 6), np.float32).T
+    g = np.broadcast_to(random(rng, (1, 5), np.float32), (6, 5))
+    np.testing.assert_array_equal(numba_cpu.leaky_relu(x, 0.2), reference.leaky_relu(x, 0.2))
+    np.testing.assert_array_equal(numba_cpu.leaky_relu_backward(g, x, 0.2), reference.leaky_relu_backward(g, x, 0.2))
+
+
+# -- standardisation (batch norm and layer norm) ------------------------------------------------------------
+
+@st.composite
+def normalisation_cases(draw):
+    """An input shape and its reduced axes: batch norm's (all but axis 1) or trailing ones (layer norm)."""
+    shape = tuple(draw(st.lists(st.integers(1, 5), min_size=2, max_size=4)))
+    if draw(st.booleans()):
+        shape = (max(shape[0], 2),) + shape[1:]  # at least two values per channel
+        return shape, (0,) + tuple(range(2, len(shape)))
+    return shape, tuple(range(draw(st.integers(1, len(shape) - 1)), len(shape)))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@given(case=normalisation_cases(), seed=seeds, scale=st.floats(0.1, 10), shift=st.floats(-5, 5))
+def test_standardize_kernels_match_reference(dtype, case, seed, scale, shift):
+    shape, axes = case
+    rng = np.random.default_rng(seed)
+    x, g = random(rng, shape, dtype, scale, shift), random(rng, shape, dtype)
+    tol = tolerance(dtype)
+    for got, expected in zip(numba_cpu.moments(x, axes), reference.moments(x, axes)):
+        assert got.shape == expected.shape and got.dtype == dtype
+        np.testing.assert_allclose(got, expected, rtol=tol["rtol"], atol=tol["atol"] * scale**2)
+    xhat = reference.standardize(x, axes, 1e-5)
+    np.testing.assert_allclose(numba_cpu.standardize(x, axes, 1e-5), xhat, rtol=tol["rtol"], atol=10 * tol["atol"])
+    np.testing.assert_allclose(numba_cpu.standardize_backward(g, xhat, x, axes, 1e-5),
+                               reference.standardize_backward(g, xhat, x, axes, 1e-5),
+                               rtol=10 * tol["rtol"], atol=10 * tol["atol"] / min(scale, 1))
+
+
+# -- optimiser updates -------------------------------------------------------------------------------------------
+
+rates = st.floats(1e-4, 0.1)
+decays = st.sampled_from([0.0]) | st.floats(1e-3, 0.1)
+
+UPDATES = {
+    "sgd": (st.fixed_dictionaries({
+        "lr": rates, "momentum": st.sampled_from([0.0, 0.5, 0.9]), "dampening": st.sampled_from([0.0, 0.3]),
+        "weight_decay": decays, "nesterov": st.booleans(), "maximize": st.booleans()}),
+        ["momentum_buffer"]),
+    "adam": (st.fixed_dictionaries({
+        "lr": rates, "beta1": st.floats(0.0, 0.95), "beta2": st.floats(0.5, 0.9999), "eps": st.floats(1e-10, 1e-3),
+        "weight_decay": decays, "amsgrad": st.booleans(), "maximize": st.booleans(),
+        "decoupled_weight_decay": st.booleans()}),
+        ["exp_avg", "exp_avg_sq", "max_exp_avg_sq"]),
+    "rmsprop": (st.fixed_dictionaries({
+        "lr": rates, "alpha": st.floats(0.5, 0.999), "eps": st.floats(1e-10, 1e-3), "weight_decay": decays,
+        "momentum": st.sampled_from([0.0, 0.9]), "centered": st.booleans(), "maximize": st.booleans()}),
+        ["square_avg", "grad_avg", "momentum_buffer"]),
+}
+
+
+def run_updates(module, name, hp, param, grads, contiguous=True):
+    """Apply ``name``'s update of ``module`` for each gradient in turn; the final parameter and state."""
+    param = param.copy() if contiguous else np.asfortranarray(param)
+    state = [np.zeros_like(param) for _ in UPDATES[name][1]]
+    update = getattr(module, f"{name}_update")
+    for step, grad in enumerate(grads, start=1):
+        if name == "sgd":
+            update(param, grad, state[0], first_step=step == 1, **hp)
+        elif name == "adam":
+            update(param, grad, *state, step=step, **hp)
+        else:
+            update(param, grad, *state, **hp)
+    return [param, *state]
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("name", list(UPDATES))
+@given(data=st.data(), seed=seeds, shape=st.lists(st.integers(1, 7), min_size=0, max_size=3).map(tuple))
+def test_update_kernels_match_reference(dtype, name, data, seed, shape):
+    hp = data.draw(UPDATES[name][0], label="hyper-parameters")
+    rng = np.random.default_rng(seed)
+    param = random(rng, shape, dtype)
+    grads = [random(rng, shape, dtype) for _ in range(4)]
+    for got, expected in zip(run_updates(numba_cpu, name, hp, param, grads),
+                             run_updates(reference, name, hp, param, grads)):
+        np.testing.assert_allclose(got, expected, **tolerance(dtype))
+
+
+@pytest.mark.parametrize("name", list(UPDATES))
+def test_update_kernels_fall_back_to_the_reference_for_strided_parameters(name, rng):
+    hp = {"sgd": {"lr": 0.1, "momentum": 0.9, "dampening": 0.0, "weight_decay": 0.01, "nesterov": True,
+                  "maximize": False},
+          "adam": {"lr": 0.1, "beta1": 0.9, "beta2": 0.99, "eps": 1e-8, "weight_decay": 0.01, "amsgrad": True,
+                   "maximize": False},
+          "rmsprop": {"lr": 0.1, "alpha": 0.9, "eps": 1e-8, "weight_decay": 0.0, "momentum": 0.9,
+                      "centered": True, "maximize": True}}[name]
+    param = random(rng, (3, 4), np.float64)
+    grads = [random(rng, (3, 4), np.float64) for _ in range(3)]
+    for got, expected in zip(run_updates(numba_cpu, name, hp, param, grads, contiguous=False),
+                             run_updates(reference, name, hp, param, grads)):
+        np.testing.assert_allclose(got, expected, rtol=1e-12)
+
+
+# -- the same kernels as plain Python, so coverage sees their bodies ----------------------------------------------
+
+def test_kernel_bodies_run_as_python(monkeypatch, rng):
+    """Each njit function replaced by its ``py_func``; the public twins must still match the reference."""
+    for module in (numba_cpu.conv, numba_cpu.activation, numba_cpu.normalization, numba_cpu.optim):
+        for attr, value in vars(module).items():
+            if hasattr(value, "py_func"):
+                monkeypatch.setattr(module, attr, value.py_func)
+    x, g = random(rng, (2, 3, 5, 4), np.float64), random(rng, (2, 3, 5, 4), np.float64)
+    geometry = ((3, 2), (2, 1), (1, 1), (2, 1))
+    for gather, scatter in [("unfold", "fold"), ("im2col", "col2im")]:
+        cols = getattr(numba_cpu, gather)(x, *geometry)
+        np.testing.assert_array_equal(cols, getattr(reference, gather)(x, *geometry))
+        np.testing.assert_allclose(getattr(numba_cpu, scatter)(cols, (5, 4), *geometry),
+                                   getattr(reference, scatter)(cols, (5, 4), *geometry))
+    np.testing.assert_array_equal(numba_cpu.leaky_relu(x, 0.2), reference.leaky_relu(x, 0.2))
+    np.testing.assert_array_equal(numba_cpu.leaky_relu_backward(g, x, 0.2), reference.leaky_relu_backward(g, x, 0.2))
+    axes = (0, 2, 3)
+    xhat = reference.standardize(x, axes, 1e-5)
+    np.testing.assert_allclose(numba_cpu.moments(x, axes), reference.moments(x, axes))
+    np.testing.assert_allclose(numba_cpu.standardize(x, axes, 1e-5), xhat)
+    np.testing.assert_allclose(numba_cpu.standardize_backward(g, xhat, x, axes, 1e-5),
+                               reference.standardize_backward(g, xhat, x, axes, 1e-5))
+    every_branch = {
+        "sgd": {"lr": 0.1, "momentum": 0.9, "dampening": 0.1, "weight_decay": 0.01, "nesterov": False,
+                "maximize": True},
+        "adam": {"lr": 0.1, "beta1": 0.9, "beta2": 0.99, "eps": 1e-8, "weight_decay": 0.01, "amsgrad": True,
+                 "maximize": False, "decoupled_weight_decay": True},
+        "rmsprop": {"lr": 0.1, "alpha": 0.9, "eps": 1e-8, "weight_decay": 0.01, "momentum": 0.9,
+                    "centered": True, "maximize": False}}
+    for name, hp in every_branch.items():
+        grads = [g[0, 0], 2 * g[1, 1]]
+        for got, expected in zip(run_updates(numba_cpu, name, hp, x[0, 0], grads),
+                                 run_updates(reference, name, hp, x[0, 0], grads)):
+            np.testing.assert_allclose(got, expected, rtol=1e-12)
+
+
+# -- dispatch ---------------------------------------------------------------------------------------------------
+
+def test_dispatch_picks_numba_unless_the_reference_is_forced(monkeypatch):
+    x = np.ones((1, 1, 3, 3))
+    expected = "numpy" if kernels._backend == "numpy" else "numba"
+    assert kernels.backend() == expected
+    monkeypatch.setattr(kernels, "_backend", "numpy")
+    assert kernels.backend() == "numpy" and kernels.kernel_module(x) is reference
+    monkeypatch.setattr(kernels, "_backend", "auto")
+    assert kernels.kernel_module(x) is numba_cpu
+
+
+def test_thread_policy_sets_blas_threads():
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    before = kernels.num_threads()
+    try:
+        kernels.set_num_threads(1)
+        assert kernels.num_threads() == 1
+        blas = [p for p in threadpoolctl.threadpool_info() if p["user_api"] == "blas"]
+        assert all(p["num_threads"] == 1 for p in blas)
+        with pytest.raises(ValueError, match="at least one thread"):
+            kernels.set_num_threads(0)
+    finally:
+        if before is not None:
+            kernels.set_num_threads(before)
