@@ -5,15 +5,17 @@ How they are faster than the reference:
 - one gather and one scatter-add loop nest serve both layouts: the block of
   ``L`` columns for row ``r = (c, i, j)`` and image ``n`` starts at
   ``r * row_step + n * image_step`` in the flat column array, so ``unfold``
-  and ``im2col`` differ only in those two numbers, and nothing is transposed
+  and ``im2col`` differ only in those two numbers and nothing is transposed
   afterwards;
-- the offsets of a kernel tap's ``L`` pixels within a padded image plane are
-  computed once per geometry (a table), so the inner loop is a plain gather
-  with no bounds tests;
-- indices are unsigned, which spares numba's negative-index check on every
+- where each kernel tap reads or writes is computed once per geometry, as a
+  table, so the inner loops have no bounds tests: the gather reads a padded
+  copy of the (16 times smaller) input, the scatter-add lists only the
+  positions that land inside the image and adds straight into the output;
+- indices are unsigned, which spares numba's negative-index test on every
   access (it roughly halves the time of these memory-bound loops);
-- both read or write the columns in memory order, one row at a time;
-- a 1x1 kernel at stride 1 makes them plain transposes, left to NumPy's copy.
+- the columns are read or written in memory order, one row at a time;
+- where im2col is a plain transpose (a 1x1 kernel, or one as large as the
+  image) it is left to NumPy's copy.
 """
 
 from __future__ import annotations
@@ -27,21 +29,39 @@ __all__ = ["unfold", "fold", "im2col", "col2im"]
 
 
 @njit(cache=True, error_model="numpy")
-def _tap_offsets(kh, kw, dh, dw, sh, sw, oh, ow, plane_width):
-    """``offsets[i*kw + j, a*ow + b]``: where tap ``(i, j)`` of output ``(a, b)`` reads in a padded plane."""
-    offsets = np.empty((kh * kw, oh * ow), dtype=np.uint64)
+def _tap_sources(kh, kw, dh, dw, sh, sw, oh, ow, padded_width):
+    """``sources[i*kw + j, a*ow + b]``: the pixel of a padded plane that tap ``(i, j)`` reads for output ``(a, b)``."""
+    sources = np.empty((kh * kw, oh * ow), dtype=np.uint64)
     for i in range(kh):
         for j in range(kw):
             for a in range(oh):
                 for b in range(ow):
-                    offsets[i * kw + j, a * ow + b] = (a * sh + i * dh) * plane_width + b * sw + j * dw
-    return offsets
+                    sources[i * kw + j, a * ow + b] = (a * sh + i * dh) * padded_width + b * sw + j * dw
+    return sources
 
 
 @njit(cache=True, error_model="numpy")
-def _gather(padded, cols, offsets, row_step, image_step):
+def _tap_targets(kh, kw, dh, dw, ph, pw, sh, sw, oh, ow, h, w):
+    """For each tap, the ``count`` output positions that fall inside the image, and the pixels they add to."""
+    count = np.zeros(kh * kw, dtype=np.int64)
+    positions = np.empty((kh * kw, oh * ow), dtype=np.uint64)
+    pixels = np.empty((kh * kw, oh * ow), dtype=np.uint64)
+    for i in range(kh):
+        for j in range(kw):
+            tap = i * kw + j
+            for a in range(oh):
+                for b in range(ow):
+                    y, x = a * sh + i * dh - ph, b * sw + j * dw - pw
+                    if 0 <= y < h and 0 <= x < w:
+                        positions[tap, count[tap]], pixels[tap, count[tap]] = a * ow + b, y * w + x
+                        count[tap] += 1
+    return count, positions, pixels
+
+
+@njit(cache=True, error_model="numpy")
+def _gather(padded, cols, sources, row_step, image_step):
     n, c, h, w = padded.shape
-    taps, positions = offsets.shape
+    taps, positions = sources.shape
     image = padded.reshape(-1)
     for ch in range(c):
         for tap in range(taps):
@@ -50,70 +70,99 @@ def _gather(padded, cols, offsets, row_step, image_step):
                 source = uint64((b * c + ch) * h * w)
                 target = row * uint64(row_step) + uint64(b) * uint64(image_step)
                 for p in range(positions):
-                    cols[target + uint64(p)] = image[source + offsets[tap, p]]
+                    cols[target + uint64(p)] = image[source + sources[tap, p]]
 
 
 @njit(cache=True, error_model="numpy")
-def _scatter_add(cols, padded, offsets, row_step, image_step):
-    n, c, h, w = padded.shape
-    taps, positions = offsets.shape
-    image = padded.reshape(-1)
+def _scatter_add(cols, out, count, positions, pixels, row_step, image_step):
+    n, c, h, w = out.shape
+    taps = count.size
+    image = out.reshape(-1)
     for ch in range(c):
         for tap in range(taps):
             row = uint64(ch * taps + tap)
             for b in range(n):
                 target = uint64((b * c + ch) * h * w)
                 source = row * uint64(row_step) + uint64(b) * uint64(image_step)
-                for p in range(positions):
-                    image[target + offsets[tap, p]] += cols[source + uint64(p)]
+                for k in range(count[tap]):
+                    image[target + pixels[tap, k]] += cols[source + positions[tap, k]]
 
 
-def _pad(x, ph, pw):
+@njit(cache=True, error_model="numpy")
+def _transpose(a):
+    """``a.T`` copied in 32x32 tiles, so that neither side is walked across cache lines."""
+    rows, cols = a.shape
+    out = np.empty((cols, rows), dtype=a.dtype)
+    for i0 in range(0, rows, 32):
+        for j0 in range(0, cols, 32):
+            for i in range(i0, min(i0 + 32, rows)):
+                for j in range(j0, min(j0 + 32, cols)):
+                    out[j, i] = a[i, j]
+    return out
+
+
+def _transpose_shape(h, w, kernel_size, dilation, padding, stride):
+    """``(taps, positions)`` when im2col is a plain transpose of the image, which NumPy copies fastest.
+
+    That is a 1x1 kernel at stride 1 (one tap, every pixel a position) or a
+    kernel as large as the unpadded image (every pixel a tap, one position).
+    """
+    if padding != (0, 0):
+        return None
+    if kernel_size == (1, 1) and stride == (1, 1):
+        return 1, h * w
+    if kernel_size == (h, w) and dilation == (1, 1):
+        return h * w, 1
+    return None
+
+
+def _padded(x, ph, pw):
+    if not (ph or pw):
+        return np.ascontiguousarray(x)
     n, c, h, w = x.shape
     out = np.zeros((n, c, h + 2 * ph, w + 2 * pw), dtype=x.dtype)
     out[:, :, ph:ph + h, pw:pw + w] = x
     return out
 
 
-def _plan(size, kernel_size, dilation, padding, stride):
-    """Output size and the tap offsets table for one geometry."""
-    (h, w), (kh, kw), (dh, dw), (ph, pw), (sh, sw) = size, kernel_size, dilation, padding, stride
-    oh, ow = conv_output_size(h, kh, dh, ph, sh), conv_output_size(w, kw, dw, pw, sw)
-    return oh * ow, _tap_offsets(kh, kw, dh, dw, sh, sw, oh, ow, w + 2 * pw)
-
-
-def _pointwise(kernel_size, padding, stride) -> bool:
-    """A 1x1 kernel at stride 1: im2col and col2im are then plain transposes, which NumPy copies fastest."""
-    return kernel_size == (1, 1) and padding == (0, 0) and stride == (1, 1)
-
-
 def _columns(x, kernel_size, dilation, padding, stride, batch_major: bool):
+    """unfold (``batch_major``, ``(N, C*kh*kw, L)``) or im2col (``(C*kh*kw, N*L)``)."""
     n, c, h, w = x.shape
-    if _pointwise(kernel_size, padding, stride):
-        return x.reshape(n, c, h * w).copy() if batch_major else x.transpose(1, 0, 2, 3).copy().reshape(c, -1)
-    positions, offsets = _plan((h, w), kernel_size, dilation, padding, stride)
-    rows = c * len(offsets)
-    padded = _pad(x, *padding) if any(padding) else np.ascontiguousarray(x)
+    transpose = _transpose_shape(h, w, kernel_size, dilation, padding, stride)
+    if transpose is not None:
+        taps, positions = transpose
+        blocks = x.reshape(n, c * taps, positions)
+        if batch_major:
+            return blocks.copy()
+        if positions == 1:
+            return _transpose(np.ascontiguousarray(x).reshape(n, -1))
+        return blocks.transpose(1, 0, 2).copy().reshape(c * taps, -1)
+    (kh, kw), (dh, dw), (ph, pw), (sh, sw) = kernel_size, dilation, padding, stride
+    oh, ow = conv_output_size(h, kh, dh, ph, sh), conv_output_size(w, kw, dw, pw, sw)
+    rows, positions = c * kh * kw, oh * ow
     cols = np.empty(rows * n * positions, dtype=x.dtype)
     row_step, image_step = (positions, rows * positions) if batch_major else (n * positions, positions)
-    _gather(padded, cols, offsets, row_step, image_step)
+    _gather(_padded(x, ph, pw), cols, _tap_sources(kh, kw, dh, dw, sh, sw, oh, ow, w + 2 * pw), row_step, image_step)
     return cols.reshape((n, rows, positions) if batch_major else (rows, n * positions))
 
 
 def _image(cols, output_size, kernel_size, dilation, padding, stride, batch_major: bool):
-    (h, w), (ph, pw) = output_size, padding
-    if _pointwise(kernel_size, padding, stride):
-        rows, columns = cols.shape[-2:]
-        n = cols.shape[0] if batch_major else columns // (h * w)
-        images = cols.reshape(n, rows, h, w) if batch_major else cols.reshape(rows, n, h, w).transpose(1, 0, 2, 3)
-        return images.copy()
-    positions, offsets = _plan(output_size, kernel_size, dilation, padding, stride)
-    n = cols.shape[0] if batch_major else cols.shape[1] // positions
-    rows = cols.size // (n * positions)
-    padded = np.zeros((n, rows // len(offsets), h + 2 * ph, w + 2 * pw), dtype=cols.dtype)
-    row_step, image_step = (positions, rows * positions) if batch_major else (n * positions, positions)
-    _scatter_add(np.ascontiguousarray(cols).reshape(-1), padded, offsets, row_step, image_step)
-    return np.ascontiguousarray(padded[:, :, ph:ph + h, pw:pw + w]) if ph or pw else padded
+    """fold (``batch_major``) or col2im: the columns added back onto ``(N, C, H, W)``."""
+    (h, w), (kh, kw), (dh, dw), (ph, pw), (sh, sw) = output_size, kernel_size, dilation, padding, stride
+    oh, ow = conv_output_size(h, kh, dh, ph, sh), conv_output_size(w, kw, dw, pw, sw)
+    rows, columns = cols.shape[-2:]
+    n = cols.shape[0] if batch_major else columns // (oh * ow)
+    if _transpose_shape(h, w, kernel_size, dilation, padding, stride) is not None:
+        if batch_major:
+            return cols.reshape(n, -1, h, w).copy()
+        if oh * ow == 1:
+            return _transpose(np.ascontiguousarray(cols)).reshape(n, -1, h, w)
+        return cols.reshape(rows, n, oh * ow).transpose(1, 0, 2).copy().reshape(n, -1, h, w)
+    out = np.zeros((n, rows // (kh * kw), h, w), dtype=cols.dtype)
+    row_step, image_step = (oh * ow, rows * oh * ow) if batch_major else (n * oh * ow, oh * ow)
+    targets = _tap_targets(kh, kw, dh, dw, ph, pw, sh, sw, oh, ow, h, w)
+    _scatter_add(np.ascontiguousarray(cols).reshape(-1), out, *targets, row_step, image_step)
+    return out
 
 
 def unfold(x, kernel_size, dilation, padding, stride):
