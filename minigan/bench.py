@@ -277,7 +277,8 @@ def format_table(header: dict, rows: list[dict]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="minigan bench", description=__doc__.split("\n\n")[0])
+    p = argparse.ArgumentParser(prog="minigan bench",
+                                description="Time one GAN training step, minigan against PyTorch.")
     p.add_argument("--workloads", nargs="+", default=["mlp", "dcgan", "wgan-gp"],
                    choices=["mlp", "dcgan", "wgan-gp"])
     p.add_argument("--batch", nargs="+", type=int, default=[64, 256])

@@ -53,7 +53,7 @@ def test_conv_kernels_match_reference(dtype, g, seed):
 
 @given(g=conv_geometries(), seed=seeds)
 def test_im2col_and_col2im_are_adjoint(g, seed):
-    r""":math:`\langle \mathrm{im2col}(x), y\rangle = \langle x, \mathrm{col2im}(y)\rangle`, which makes each the other's VJP."""
+    r""":math:`\langle \mathrm{im2col}(x), y\rangle = \langle x, \mathrm{col2im}(y)\rangle`: each is the other's VJP."""
     rng = np.random.default_rng(seed)
     x = random(rng, g.input_shape, np.float64)
     cols = reference.im2col(x, *geometry_args(g))

@@ -4,9 +4,9 @@ A GAN step here is hundreds of small matrix products (tens of microseconds
 to a few milliseconds each). OpenBLAS splits every product statically across
 its threads and waits for the slowest part. On a busy machine the thread
 holding that part is often descheduled, and the product then waits a
-scheduler time slice: a 35 microsecond product was measured taking 8 ms with
-two threads on a two-core machine running one other process, and the whole
-MLP step went from 23 ms to 690 ms. A second pool (numba's) on the same cores
+scheduler time slice: on a two-core machine running one other process, a
+0.05 ms product took 8 ms with two threads, and a whole MLP GAN step went
+from 23 ms to 690 ms. A second pool (numba's) on the same cores
 would add the same contention. So:
 
 - BLAS gets ``MINIGAN_NUM_THREADS`` threads (default 1), set when

@@ -131,7 +131,7 @@ def unfold(x: Tensor, kernel_size, dilation=1, padding=0, stride=1) -> Tensor:
 
 
 def fold(x: Tensor, output_size, kernel_size, dilation=1, padding=0, stride=1) -> Tensor:
-    """Sum sliding blocks back into an image, as ``torch.nn.functional.fold``: ``(N, C*kh*kw, L)`` -> ``(N, C, H, W)``."""
+    """Sum sliding blocks into an image, as ``torch.nn.functional.fold``: ``(N, C*kh*kw, L)`` -> ``(N, C, H, W)``."""
     output_size, geometry = _columns_geometry("fold", x, output_size, kernel_size, dilation, padding, stride,
                                               batched=True)
     return _fold(x, output_size=output_size, **geometry)

@@ -28,8 +28,8 @@ def _matmul(a, b):
 
 @_matmul.vjp
 def _(g, c, a, b):
-    ga = gb = None
-    if a.requires_grad:  # (B Ḡᵀ)ᵀ for a transposed operand: see _transposed
+    ga = gb = None  # for a transposed operand, the same products as (B Ḡᵀ)ᵀ and (Ḡᵀ A)ᵀ: see _transposed
+    if a.requires_grad:
         ga = unbroadcast(transpose(b @ transpose(g)) if _transposed(a) else g @ transpose(b), a.shape)
     if b.requires_grad:
         gb = unbroadcast(transpose(transpose(g) @ a) if _transposed(b) else transpose(a) @ g, b.shape)
