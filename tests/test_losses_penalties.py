@@ -9,6 +9,7 @@ import minigan as mg
 from minigan import nn
 from minigan.losses.penalties import dragan_penalty, gradient_penalty, r1_penalty, r2_penalty
 from minigan.testing import gradgradcheck
+from minigan.testing import functional_call
 
 PENALTIES = {
     "gradient_penalty": lambda D, real, fake, gen: gradient_penalty(D, real, fake, lambda_=2.0, generator=gen),
@@ -16,19 +17,6 @@ PENALTIES = {
     "r2_penalty": lambda D, real, fake, gen: r2_penalty(D, fake, gamma=3.0),
     "dragan_penalty": lambda D, real, fake, gen: dragan_penalty(D, real, lambda_=2.0, generator=gen),
 }
-
-
-def functional_call(module, params, *args):
-    """``module(*args)`` with ``params`` standing in for its parameters (in ``parameters()`` order)."""
-    slots = [(m, name) for m in module.modules() for name, p in m._parameters.items() if p is not None]
-    saved = [m._parameters[name] for m, name in slots]
-    try:
-        for (m, name), p in zip(slots, params):
-            m._parameters[name] = p
-        return module(*args)
-    finally:
-        for (m, name), p in zip(slots, saved):
-            m._parameters[name] = p
 
 
 def mlp_critic():

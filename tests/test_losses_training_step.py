@@ -19,6 +19,7 @@ from minigan import nn
 from minigan.losses import registry
 from minigan.losses.penalties import dragan_penalty, gradient_penalty, r1_penalty, r2_penalty
 from minigan.testing import GradcheckError, NonDifferentiableError, gradcheck
+from minigan.testing import functional_call
 
 
 def _import_losses():
@@ -39,19 +40,6 @@ PENALTIES = {
 }
 LATENT = 3
 step_settings = settings(max_examples=4)
-
-
-def functional_call(module, params, *args):
-    """``module(*args)`` with ``params`` standing in for its parameters (in ``parameters()`` order)."""
-    slots = [(m, name) for m in module.modules() for name, p in m._parameters.items() if p is not None]
-    saved = [m._parameters[name] for m, name in slots]
-    try:
-        for (m, name), p in zip(slots, params):
-            m._parameters[name] = p
-        return module(*args)
-    finally:
-        for (m, name), p in zip(slots, saved):
-            m._parameters[name] = p
 
 
 def make_gan():

@@ -2,12 +2,14 @@
 
 Every kernel has one *definition*, the readable NumPy code in
 :mod:`minigan.kernels.reference`. Faster twins with identical signatures live
-in one module per backend (``numba_cpu`` for NumPy arrays, ``cupy_gpu`` for
-CuPy arrays) and must agree with the reference; the tests compare them.
+in one module per backend (``numba_cpu`` for NumPy arrays) and must agree
+with the reference; the tests compare them.
 
-Dispatch is by array type: a CuPy array goes to the CuPy twin, a NumPy array
-to the numba twin when numba imports and the numba path is enabled, otherwise
-to the reference. ``MINIGAN_KERNELS=numpy`` in the environment, or
+Dispatch is by array type: a NumPy array goes to the numba twin when numba
+imports and the numba path is enabled, otherwise to the reference. A CuPy
+array runs the reference itself, which is written against the array module
+of its input (``xp``) and so executes on the GPU through CuPy's
+NumPy-compatible API. ``MINIGAN_KERNELS=numpy`` in the environment, or
 :func:`set_backend("numpy") <set_backend>`, forces the reference path.
 
 Threads: BLAS gets one thread per process unless ``MINIGAN_NUM_THREADS``
@@ -72,9 +74,7 @@ def _numba() -> ModuleType | None:
 def kernel_module(x) -> ModuleType:
     """The module whose kernels run on ``x``."""
     if is_cupy(x):
-        from minigan.kernels import cupy_gpu
-
-        return cupy_gpu
+        return reference
     return _numba() or reference
 
 

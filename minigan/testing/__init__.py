@@ -8,5 +8,6 @@ with finite differences under a random upstream gradient;
 
 from minigan.testing import strategies
 from minigan.testing.gradcheck import GradcheckError, NonDifferentiableError, gradcheck, gradgradcheck
+from minigan.testing.modules import functional_call
 
-__all__ = ["gradcheck", "gradgradcheck", "GradcheckError", "NonDifferentiableError", "strategies"]
+__all__ = ["gradcheck", "gradgradcheck", "GradcheckError", "NonDifferentiableError", "functional_call", "strategies"]
