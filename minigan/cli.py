@@ -87,7 +87,7 @@ def _write_samples(samples: np.ndarray, out: Path, source, nrow: int | None = No
     from minigan import viz
 
     if out.suffix == ".npy":
-        from minigan.viz.figures import atomic_path
+        from minigan.serialization import atomic_path
 
         with atomic_path(out) as tmp, open(tmp, "wb") as f:
             np.save(f, samples)

@@ -15,11 +15,11 @@ anywhere is safe to open, and other tools can read the weights.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import math
 import os
 import tempfile
+from pathlib import Path
 
 import numpy as np
 import safetensors.numpy
@@ -27,7 +27,7 @@ import safetensors.numpy
 from minigan.autograd.tensor import Tensor, to_device
 from minigan.kernels import is_cupy
 
-__all__ = ["save", "load", "CheckpointError"]
+__all__ = ["save", "load", "CheckpointError", "atomic_path"]
 
 FORMAT_VERSION = 1
 METADATA_KEY = "minigan"
@@ -101,21 +101,37 @@ def _describe(path: tuple) -> str:
     return "state" + "".join(f"[{key!r}]" for key in path)
 
 
+class atomic_path:
+    """Context manager yielding a temporary path beside ``path``; renamed onto it only on success."""
+
+    def __init__(self, path, suffix: str | None = None):
+        self.path = Path(path)
+        self.suffix = suffix or self.path.suffix
+
+    def __enter__(self) -> Path:
+        fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=f".{self.path.stem}-", suffix=self.suffix)
+        os.close(fd)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes it private; give it a normal file's mode
+        self.tmp = Path(tmp)
+        return self.tmp
+
+    def __exit__(self, exc_type, exc, tb):
+        try:
+            if exc_type is None:
+                with open(self.tmp, "rb+") as f:  # on disk before it takes the old file's place
+                    os.fsync(f.fileno())
+                os.replace(self.tmp, self.path)
+        finally:
+            self.tmp.unlink(missing_ok=True)  # a no-op after a successful rename
+        return False
+
+
 def _write_atomically(path: str, data: bytes) -> None:
-    """Write to a temporary file beside ``path``, sync it, then rename it over ``path``."""
-    tmp = tempfile.NamedTemporaryFile(delete=False, dir=os.path.dirname(os.path.abspath(path)),
-                                      prefix=f".{os.path.basename(path)}.", suffix=".tmp")
-    try:
-        with tmp:
-            tmp.write(data)
-            tmp.flush()
-            os.fsync(tmp.fileno())
-        os.chmod(tmp.name, 0o644)  # as a plainly written file would be, not the temporary file's private 0600
-        os.replace(tmp.name, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp.name)
-        raise
+    """Write ``data`` to a temporary file beside ``path``, sync it, then rename it over ``path``."""
+    with atomic_path(path, suffix=".tmp") as tmp:
+        tmp.write_bytes(data)
 
 
 # -- loading ----------------------------------------------------------------------------------------------

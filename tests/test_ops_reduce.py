@@ -260,8 +260,8 @@ def test_axis_and_dim_are_exclusive():
     (lambda t: t.sum(dim=1, keepdim=True), "sum", lambda a: a.sum(1, keepdims=True)),
     (lambda t: t.sum(axis=(0, 1), keepdims=True), "sum", lambda a: a.sum((0, 1), keepdims=True)),
     (lambda t: t.sum(np.int64(-1)), "sum", lambda a: a.sum(-1)),
-    (lambda t: t.mean(), "mul", lambda a: a.mean()),  # mean, var and the p-norms are composites
-    (lambda t: t.mean(dim=(0, 2)), "mul", lambda a: a.mean((0, 2))),
+    (lambda t: t.mean(), "div", lambda a: a.mean()),  # mean, var and the p-norms are composites
+    (lambda t: t.mean(dim=(0, 2)), "div", lambda a: a.mean((0, 2))),
     (lambda t: t.var(dim=0, unbiased=False), "mul", lambda a: a.var(0)),
     (lambda t: t.std(1, keepdim=True), "sqrt", lambda a: a.std(1, ddof=1, keepdims=True)),
     (lambda t: t.max(dim=-1), "max", lambda a: a.max(-1)), (lambda t: t.amin(0), "min", lambda a: a.min(0)),

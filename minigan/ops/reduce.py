@@ -78,7 +78,7 @@ def mean(x: Tensor, axis=None, keepdims: bool = False, *, dim=None, keepdim=None
     r""":math:`\frac1n \sum_i x_i` over ``axis`` (a composite: sum, then scale)."""
     axes = _axes(x, axis, dim, "mean")
     n = _count(x, axes)
-    return sum(x, axes, _keep(keepdims, keepdim)) * (1.0 / n if n else float("nan"))  # empty: NaN, as torch
+    return sum(x, axes, _keep(keepdims, keepdim)) / (n if n else float("nan"))  # divide, as NumPy; empty: NaN
 
 
 def var(x: Tensor, axis=None, keepdims: bool = False, unbiased: bool = True, *, dim=None,

@@ -21,6 +21,7 @@ from tqdm import tqdm
 
 import minigan as mg
 from minigan import viz
+from minigan.serialization import atomic_path
 from minigan.train.trainer import MetricsLog, Trainer, TrainingDiverged, steps_per_second
 
 __all__ = ["run_training", "CHECKPOINT", "RunExists", "load_checkpoint"]
@@ -67,7 +68,8 @@ def run_training(config: dict, out: Path, resume: bool = False, progress: bool =
             raise RunExists(f"{out} already holds a run; pass --resume to continue it, or --out DIR for a new one")
         trainer = Trainer(config)
     (out / "samples").mkdir(parents=True, exist_ok=True)
-    (out / "config.json").write_text(json.dumps(config, indent=2) + "\n")
+    with atomic_path(out / "config.json") as tmp:
+        tmp.write_text(json.dumps(config, indent=2) + "\n")
     log = MetricsLog(out / "metrics.jsonl")
     log.truncate_after(trainer.step)
     t = config["train"]

@@ -27,6 +27,7 @@ import numpy as np
 import minigan as mg
 from minigan import losses, optim
 from minigan.autograd.creation import default_generator
+from minigan.serialization import atomic_path
 from minigan.train.setup import build_data, build_loss, build_models, build_optimizer
 
 __all__ = ["Trainer", "TrainingDiverged"]
@@ -200,7 +201,8 @@ class MetricsLog:
         """Drop records past ``step`` (a run resumed from an earlier checkpoint rewrites them)."""
         if self.path.exists():
             keep = [line for line in self.path.read_text().splitlines() if line and json.loads(line)["step"] <= step]
-            self.path.write_text("".join(line + "\n" for line in keep))
+            with atomic_path(self.path) as tmp:
+                tmp.write_text("".join(line + "\n" for line in keep))
 
 
 def steps_per_second(start: float, steps: int) -> float:

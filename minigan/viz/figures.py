@@ -10,33 +10,10 @@ from pathlib import Path
 
 import numpy as np
 
+from minigan.serialization import atomic_path
+
 __all__ = ["image_grid", "save_image_grid", "plot_toy_samples", "plot_losses", "save_animation",
-           "save_interpolation", "atomic_path"]
-
-
-class atomic_path:
-    """Context manager yielding a temporary path beside ``path``; renamed onto it only on success."""
-
-    def __init__(self, path, suffix: str | None = None):
-        self.path = Path(path)
-        self.suffix = suffix or self.path.suffix
-
-    def __enter__(self) -> Path:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=f".{self.path.stem}-", suffix=self.suffix)
-        os.close(fd)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes it private; give it a normal file's mode
-        self.tmp = Path(tmp)
-        return self.tmp
-
-    def __exit__(self, exc_type, exc, tb):
-        if exc_type is None:
-            os.replace(self.tmp, self.path)
-        else:
-            self.tmp.unlink(missing_ok=True)
-        return False
+           "save_interpolation"]
 
 
 def _pyplot():
