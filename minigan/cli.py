@@ -20,8 +20,8 @@ class UsageError(Exception):
 
 
 def _train(args) -> None:
+    from minigan.runner import run_training
     from minigan.train import config as cfg
-    from minigan.train.run import run_training
 
     if args.resume:
         if args.recipe or args.set or args.seed is not None:
@@ -49,7 +49,10 @@ def _summary(paths: dict) -> str:
         lines.append(f"  losses.png       discriminator and generator losses over training ({paths['losses']})")
     if "progress" in paths:
         lines.append(f"  progress.gif     the samples over training ({paths['progress']})")
-    lines += [f"  metrics.jsonl    the logged statistics, one JSON record per line",
+    if "metric_curves" in paths:
+        lines.append(f"  metrics.png      the metrics evaluated during training, against the step "
+                     f"({paths['metric_curves']}; values in evaluations.jsonl)")
+    lines += ["  metrics.jsonl    the logged statistics, one JSON record per line",
               f"  {paths['checkpoint'].name}  weights, optimiser states and RNG state; "
               f"continue with `minigan train --resume --out {paths['checkpoint'].parent}`, "
               f"sample with `minigan sample {paths['checkpoint']} -o grid.png`"]
@@ -67,7 +70,7 @@ def _recipes(args) -> None:
 
 def _load_generator(path: Path):
     """The generator of a checkpoint (its EMA weights when it has them) and the run's configuration."""
-    from minigan.train.run import load_checkpoint
+    from minigan.train.checkpoint import load_checkpoint
     from minigan.train.setup import build_data, build_models
 
     if not path.exists():
@@ -198,8 +201,8 @@ def main(argv: list[str] | None = None) -> int:
 
         return bench.main(argv[1:])
     args = _parser().parse_args(argv)
+    from minigan.runner import RunExists
     from minigan.train.config import ConfigError
-    from minigan.train.run import RunExists
     from minigan.train.trainer import TrainingDiverged
 
     try:

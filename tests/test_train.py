@@ -5,8 +5,9 @@ import pytest
 
 import minigan as mg
 from minigan import cli
+from minigan.runner import RunExists, run_training
 from minigan.train import config as cfg
-from minigan.train.run import CHECKPOINT, RunExists, load_checkpoint, run_training
+from minigan.train.checkpoint import CHECKPOINT, load_checkpoint
 from minigan.train.trainer import Trainer, TrainingDiverged
 
 TINY = ["model.g_width=4", "model.d_width=4", "model.latent_dim=4", "model.g_hidden=[8]", "model.d_hidden=[8]",
@@ -61,6 +62,71 @@ def test_resume_is_bit_identical_to_an_uninterrupted_run(recipe, extra, tmp_path
     a["config"]["train"]["steps"] = b["config"]["train"]["steps"] = 5
     _same_state(a, b)
     assert (whole / "metrics.jsonl").read_text().count("\n") == (part / "metrics.jsonl").read_text().count("\n")
+
+
+def _records(path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+@pytest.mark.parametrize("recipe,extra,keys", [
+    ("ring8", [], {"mode_coverage", "mmd"}),
+    ("dcgan-digits", [], {"fd", "kid"}),
+    ("mlp-digits", ['train.eval_metrics=["precision_recall", "inception_score"]'],
+     {"precision", "recall", "inception_score"}),
+])
+def test_metrics_are_evaluated_every_k_steps_and_at_the_end_and_plotted(recipe, extra, keys, tmp_path):
+    config = tiny(recipe, 5, ["train.eval_every=2", "train.eval_samples=100", *extra])
+    paths = run_training(config, tmp_path, progress=False)
+    records = _records(tmp_path / "evaluations.jsonl")
+    assert [r["step"] for r in records] == [2, 4, 5]
+    for r in records:
+        assert set(r) == {"step"} | keys
+        assert all(np.isfinite(r[k]) for k in keys)
+    assert paths["evaluations"] == tmp_path / "evaluations.jsonl"
+    assert paths["metric_curves"] == tmp_path / "metrics.png" and paths["metric_curves"].stat().st_size > 0
+
+
+def test_without_eval_every_nothing_is_evaluated(tmp_path):
+    paths = run_training(tiny("ring8", 2), tmp_path, progress=False)
+    assert "metric_curves" not in paths
+    assert not (tmp_path / "evaluations.jsonl").exists() and not (tmp_path / "metrics.png").exists()
+
+
+@pytest.mark.parametrize("recipe,extra,message", [
+    ("ring8", ['train.eval_metrics=["fd"]'], "'fd' cannot be computed on ring8; choose from mode_coverage, mmd, c2st"),
+    ("dcgan-digits", ['train.eval_metrics=["kid", "fid"]'], "'fid' cannot be computed on digits; choose from fd,"),
+    ("ring8", ["train.eval_every=-1"], "train.eval_every must be >= 0"),
+])
+def test_bad_evaluation_settings_stop_the_run_before_its_first_step(recipe, extra, message, tmp_path, monkeypatch):
+    def no_training(self):
+        raise AssertionError("training started")
+
+    monkeypatch.setattr(Trainer, "train_step", no_training)
+    with pytest.raises(cfg.ConfigError, match=message):
+        run_training(tiny(recipe, 3, ["train.eval_every=1", *extra]), tmp_path / "run", progress=False)
+    assert not (tmp_path / "run").exists()
+
+
+@pytest.mark.parametrize("recipe,extra", [("sngan-digits", ["optim.ema=0.9", 'train.eval_metrics=["fd", "drs"]']),
+                                          ("ring8", [])])
+def test_evaluation_leaves_training_untouched_and_a_resumed_run_bit_identical(recipe, extra, tmp_path):
+    evaluated = ["train.eval_every=3", "train.eval_samples=60", *extra]
+    plain, whole, part = tmp_path / "plain", tmp_path / "whole", tmp_path / "part"
+    run_training(tiny(recipe, 5, extra), plain, progress=False)
+    run_training(tiny(recipe, 5, evaluated), whole, progress=False)
+    run_training(tiny(recipe, 2, evaluated), part, progress=False)
+    run_training(None, part, resume=True, progress=False, steps=5)
+    a, b, c = (load_checkpoint(run / CHECKPOINT) for run in (whole, part, plain))
+    a["config"]["train"]["steps"] = b["config"]["train"]["steps"] = 5
+    _same_state(a, b)
+    a["config"] = c["config"]
+    _same_state(a, c)  # evaluating changed nothing in the networks, the optimisers or the random states
+    whole_records, part_records = _records(whole / "evaluations.jsonl"), _records(part / "evaluations.jsonl")
+    assert [r["step"] for r in whole_records] == [3, 5]
+    assert [r["step"] for r in part_records] == [2, 3, 5]  # the end of the first, shorter run is evaluated too
+    assert part_records[1:] == whole_records
+    run_training(None, part, resume=True, progress=False, steps=5)  # nothing left to train: nothing re-evaluated
+    assert _records(part / "evaluations.jsonl") == part_records
 
 
 def test_the_network_not_being_updated_gets_no_gradients():
@@ -120,6 +186,8 @@ def test_cli_train_sample_and_interpolate(tmp_path, capsys):
     (["train", "ring9"], "unknown recipe 'ring9'"),
     (["train", "ring8", "--set", "optim.glr=1"], "unknown key optim.glr"),
     (["train", "ring8", "--set", "train.steps=many"], "must be int"),
+    (["train", "ring8", "--set", "train.eval_every=100", "--set", 'train.eval_metrics=["mdd"]'],
+     "train.eval_metrics: 'mdd' cannot be computed on ring8"),
     (["sample", "missing.safetensors"], "checkpoint not found"),
 ])
 def test_cli_errors_are_one_line_with_status_2(argv, message, tmp_path, capsys, monkeypatch):

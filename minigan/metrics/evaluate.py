@@ -52,7 +52,7 @@ def evaluate_checkpoint(path, n: int = 5000, metrics=None, seed: int = 0, featur
     names them in reports (the Fréchet distance is called FID only when that
     name says Inception). Same checkpoint and seed, same numbers.
     """
-    from minigan.train.run import load_checkpoint
+    from minigan.train.checkpoint import load_checkpoint
     from minigan.train.setup import build_data, build_models
 
     state = load_checkpoint(path)

@@ -112,7 +112,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("-o", "--output", help="write the markdown here (default: print it)")
     p.add_argument("--update", metavar="FILE", help="fill the recipe-table markers of FILE")
     args = p.parse_args(argv)
-    from minigan.train.run import CHECKPOINT
+    from minigan.train.checkpoint import CHECKPOINT
 
     results = []
     for run in map(Path, args.runs):

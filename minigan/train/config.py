@@ -74,6 +74,9 @@ DEFAULTS: dict[str, dict] = {
         "checkpoint_every": 500,
         "n_samples": 64,          # fixed latents for the sample grids
         "device": "cpu",
+        "eval_every": 0,          # score the generator every k steps and at the end (evaluations.jsonl); 0 disables
+        "eval_metrics": [],       # names from TOY_METRICS / IMAGE_METRICS; [] = mode_coverage, mmd (toys) or fd, kid
+        "eval_samples": 1000,     # generated samples per evaluation
     },
 }
 

@@ -1,11 +1,11 @@
-"""Pictures of what a GAN learned: sample grids, 2-D scatter plots, loss curves, progress animations.
+"""Pictures of what a GAN learned: sample grids, 2-D scatter plots, loss and metric curves, progress animations.
 
 Every function writes a file atomically (temporary file, then rename) and
 uses matplotlib's non-interactive Agg backend, so it works on a server.
 """
 
-from minigan.viz.figures import (image_grid, plot_losses, plot_toy_samples, save_animation, save_image_grid,
-                                 save_interpolation)
+from minigan.viz.figures import (image_grid, plot_losses, plot_metrics, plot_toy_samples, save_animation,
+                                 save_image_grid, save_interpolation)
 
-__all__ = ["image_grid", "save_image_grid", "plot_toy_samples", "plot_losses", "save_animation",
+__all__ = ["image_grid", "save_image_grid", "plot_toy_samples", "plot_losses", "plot_metrics", "save_animation",
            "save_interpolation"]

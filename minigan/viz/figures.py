@@ -5,14 +5,13 @@ from __future__ import annotations
 import json
 import math
 import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
 from minigan.serialization import atomic_path
 
-__all__ = ["image_grid", "save_image_grid", "plot_toy_samples", "plot_losses", "save_animation",
+__all__ = ["image_grid", "save_image_grid", "plot_toy_samples", "plot_losses", "plot_metrics", "save_animation",
            "save_interpolation"]
 
 
@@ -104,6 +103,36 @@ def plot_losses(metrics_path, path, keys=("d_loss", "g_loss")) -> Path:
             axes[0, 1].plot(steps, [r.get(k, np.nan) for r in rows], label=k)
         axes[0, 1].set(xlabel="step", title="discriminator outputs")
         axes[0, 1].legend()
+    fig.tight_layout()
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png")
+    plt.close(fig)
+    return Path(path)
+
+
+def plot_metrics(evaluations_path, path, keys=None, columns: int = 4) -> Path:
+    """Plot each evaluated metric against the training step, one small panel each, from an ``evaluations.jsonl`` log.
+
+    ``keys`` picks the metrics (default: every key of the records but ``step``,
+    in order of first appearance); a record without a key leaves a gap.
+    """
+    plt = _pyplot()
+    rows = [json.loads(line) for line in Path(evaluations_path).read_text().splitlines() if line.strip()]
+    if not rows:
+        raise ValueError(f"plot_metrics: {evaluations_path} holds no records")
+    keys = list(keys) if keys is not None else [k for k in dict.fromkeys(k for r in rows for k in r) if k != "step"]
+    if not keys:
+        raise ValueError(f"plot_metrics: the records of {evaluations_path} hold no metric")
+    steps = [r["step"] for r in rows]
+    cols = min(columns, len(keys))
+    n_rows = math.ceil(len(keys) / cols)
+    fig, axes = plt.subplots(n_rows, cols, figsize=(3.2 * cols, 2.6 * n_rows), dpi=100, squeeze=False)
+    for ax, k in zip(axes.flat, keys):
+        values = [np.nan if r.get(k) is None else r[k] for r in rows]
+        ax.plot(steps, values, marker="o", markersize=3)
+        ax.set(xlabel="step", title=k)
+    for ax in axes.flat[len(keys):]:
+        ax.set_visible(False)
     fig.tight_layout()
     with atomic_path(path) as tmp:
         fig.savefig(tmp, format="png")

@@ -1,0 +1,216 @@
+"""A whole training run on disk: progress bar, metrics log, evaluations, sample pictures, atomic checkpoints.
+
+This module sits above :mod:`minigan.train`, :mod:`minigan.metrics` and
+:mod:`minigan.viz` and uses all three; the training loop itself knows
+nothing of metrics or pictures.
+
+Layout of a run folder::
+
+    config.json              the resolved configuration
+    checkpoint.safetensors   the latest checkpoint (written atomically)
+    metrics.jsonl            one JSON record per logged step: losses, D outputs, gradient norms
+    evaluations.jsonl        one JSON record per evaluation (train.eval_every > 0): the step and each metric
+    samples/step_XXXXXX.png  pictures from fixed latents during training
+    samples.png              the final samples
+    losses.png               loss curves and mean D outputs
+    metrics.png              each evaluated metric against the step (train.eval_every > 0)
+    progress.gif             the samples over training
+
+With ``train.eval_every = k > 0`` the generator (its EMA copy when there is
+one) is scored every ``k`` steps and at the end on ``train.eval_samples``
+samples, with the metrics named in ``train.eval_metrics`` or, when that is
+empty, the quick ones for the data (:data:`QUICK_METRICS`). Evaluation
+draws its own latents and leaves the networks and every random state as it
+found them, so a run trains the same with or without it.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import time
+from pathlib import Path
+
+from tqdm import tqdm
+
+import minigan as mg
+from minigan import viz
+from minigan.metrics.c2st import seeded
+from minigan.metrics.evaluate import IMAGE_METRICS, TOY_METRICS, evaluate_models
+from minigan.serialization import atomic_path
+from minigan.train.checkpoint import CHECKPOINT, load_checkpoint
+from minigan.train.config import DEFAULTS, ConfigError
+from minigan.train.trainer import MetricsLog, Trainer, TrainingDiverged, steps_per_second
+
+__all__ = ["QUICK_METRICS", "RunExists", "evaluation_metrics", "finish_pictures", "run_training"]
+
+# The metrics computed during training when train.eval_metrics is empty. C2ST trains a classifier
+# and DRS a rejection sampler at every evaluation: they are computed only when named.
+QUICK_METRICS = {"toy": ("mode_coverage", "mmd"), "image": ("fd", "kid")}
+
+# metric -> {key in evaluations.jsonl: field of the metric's result}
+RECORDED = {
+    "mode_coverage": {"mode_coverage": "modes_covered"},
+    "mmd": {"mmd": "mmd2"},
+    "fd": {"fd": "fd"},
+    "fd_infinity": {"fd_infinity": "fd_infinity"},
+    "kid": {"kid": "kid"},
+    "inception_score": {"inception_score": "score"},
+    "precision_recall": {"precision": "precision", "recall": "recall"},
+    "density_coverage": {"density": "density", "coverage": "coverage"},
+    "c2st": {"c2st": "accuracy"},
+}
+
+
+class RunExists(RuntimeError):
+    """The output folder already holds a run and ``resume`` was not asked for."""
+
+
+def _picture(trainer: Trainer, path: Path, title: str) -> Path:
+    samples = trainer.samples()
+    if trainer.data.kind == "toy":
+        toy = trainer.data.toy
+        return viz.plot_toy_samples(samples, path, toy.centres, trainer.data.loader.data[:2500], title)
+    return viz.save_image_grid(samples, path)
+
+
+def evaluation_metrics(config: dict, source) -> list[str]:
+    """The metrics to compute during training, checked against the data of ``source``.
+
+    Raises :class:`ConfigError` naming the valid choices, so that a bad name
+    stops the run before its first step.
+    """
+    t = config["train"]
+    if t["eval_every"] < 0 or t["eval_samples"] < 2:
+        raise ConfigError(f"train.eval_every must be >= 0 (0 disables) and train.eval_samples >= 2, "
+                          f"got {t['eval_every']} and {t['eval_samples']}")
+    valid = TOY_METRICS if source.kind == "toy" else IMAGE_METRICS
+    if source.kind == "toy" and source.toy.centres is None:
+        valid = tuple(m for m in valid if m != "mode_coverage")  # a curve has no modes to count
+    names = t["eval_metrics"] or [m for m in QUICK_METRICS[source.kind] if m in valid]
+    unknown = [m for m in names if m not in valid]
+    if unknown:
+        data = config["data"]["name"]
+        raise ConfigError(f"train.eval_metrics: {', '.join(map(repr, unknown))} cannot be computed on {data}; "
+                          f"choose from {', '.join(valid)}")
+    if t["eval_every"] and source.kind == "image" and tuple(source.shape) != (1, 8, 8):
+        # the bundled feature network (minigan.metrics.load_digits_classifier) reads 8x8 digits only
+        raise ConfigError(f"train.eval_every: image metrics during training use the digits classifier, which reads "
+                          f"8x8 images, but {config['data']['name']} images are {tuple(source.shape)}; "
+                          "evaluate checkpoints with minigan.metrics.evaluate_checkpoint(path, features=...)")
+    return list(dict.fromkeys(names))
+
+
+def _evaluate(trainer: Trainer, names: list[str]) -> dict:
+    """One flat record ``{"step": s, metric: value, ...}`` for the generator as it is now."""
+    t = trainer.config["train"]
+    G = trainer.sampler()
+    D = copy.deepcopy(trainer.D)  # DRS runs D in train mode, which would move its batch-norm and spectral-norm state
+    with seeded(t["seed"]):       # any draw from the default generator is undone afterwards
+        results = evaluate_models(G, D, trainer.data, t["eval_samples"], names, seed=t["seed"])
+    record = {"step": trainer.step}
+    for name, result in results["metrics"].items():
+        record.update({key: result[field] for key, field in RECORDED[name].items()})
+    drs = results.get("drs", {})
+    if "acceptance_rate" in drs:
+        record["drs_acceptance_rate"] = drs["acceptance_rate"]
+    for name, result in drs.get("metrics", {}).items():
+        record.update({f"{key}_drs": result[field] for key, field in RECORDED[name].items()})
+    return record
+
+
+def _last_step(path: Path) -> int | None:
+    lines = [line for line in path.read_text().splitlines() if line.strip()] if path.exists() else []
+    return json.loads(lines[-1])["step"] if lines else None
+
+
+def run_training(config: dict, out: Path, resume: bool = False, progress: bool = True,
+                 steps: int | None = None) -> dict:
+    """Train (or resume) a run in folder ``out``; returns a summary of where everything is."""
+    out = Path(out)
+    ckpt_path = out / CHECKPOINT
+    if resume:
+        if not ckpt_path.exists():
+            raise FileNotFoundError(f"--resume: no checkpoint at {ckpt_path}")
+        state = load_checkpoint(ckpt_path)
+        config = state["config"]
+        for section, values in DEFAULTS.items():  # keys added since the checkpoint was written: their defaults
+            for key, value in values.items():
+                config.setdefault(section, {}).setdefault(key, copy.deepcopy(value))
+        if steps is not None:
+            config["train"]["steps"] = steps
+        trainer = Trainer(config)
+        trainer.load_state_dict(state)
+    else:
+        if ckpt_path.exists():
+            raise RunExists(f"{out} already holds a run; pass --resume to continue it, or --out DIR for a new one")
+        trainer = Trainer(config)
+    t = config["train"]
+    eval_names = evaluation_metrics(config, trainer.data)
+    (out / "samples").mkdir(parents=True, exist_ok=True)
+    with atomic_path(out / "config.json") as tmp:
+        tmp.write_text(json.dumps(config, indent=2) + "\n")
+    log = MetricsLog(out / "metrics.jsonl")
+    log.truncate_after(trainer.step)
+    evaluations = MetricsLog(out / "evaluations.jsonl")
+    evaluations.truncate_after(trainer.step)
+    last_evaluated = _last_step(evaluations.path)
+    total = t["steps"]
+    postfix = {}
+
+    def checkpoint() -> None:
+        mg.save(trainer.state_dict(), ckpt_path)
+
+    def evaluate() -> None:
+        nonlocal last_evaluated
+        record = _evaluate(trainer, eval_names)
+        evaluations.write(record)
+        last_evaluated = trainer.step
+        postfix.update({k: f"{v:.3g}" for k, v in record.items() if k != "step"})
+        bar.set_postfix(postfix)
+
+    bar = tqdm(total=total, initial=trainer.step, disable=not progress, desc=config.get("recipe", "train"),
+               unit="step", dynamic_ncols=True)
+    start, start_step = time.perf_counter(), trainer.step
+    diverged = None
+    try:
+        while trainer.step < total:
+            stats = trainer.train_step()
+            bar.update(1)
+            if trainer.step % t["log_every"] == 0 or trainer.step == total:
+                stats["steps_per_s"] = steps_per_second(start, trainer.step - start_step)
+                log.write({"step": trainer.step, **stats})
+                postfix.update(d=f"{stats['d_loss']:.3f}", g=f"{stats['g_loss']:.3f}")
+                bar.set_postfix(postfix)
+            if t["eval_every"] and trainer.step % t["eval_every"] == 0:
+                evaluate()  # before the checkpoint: a run resumed from it never lacks this record
+            if trainer.step % t["sample_every"] == 0:
+                _picture(trainer, out / "samples" / f"step_{trainer.step:06d}.png", f"step {trainer.step}")
+            if trainer.step % t["checkpoint_every"] == 0:
+                checkpoint()
+        if t["eval_every"] and last_evaluated != trainer.step:
+            evaluate()
+    except TrainingDiverged as err:
+        diverged = err
+    finally:
+        bar.close()
+    if diverged is not None:
+        raise diverged
+    checkpoint()
+    return finish_pictures(trainer, out)
+
+
+def finish_pictures(trainer: Trainer, out: Path) -> dict:
+    """samples.png, losses.png, metrics.png and progress.gif; returns the paths."""
+    paths = {"checkpoint": out / CHECKPOINT, "metrics": out / "metrics.jsonl"}
+    paths["samples"] = _picture(trainer, out / "samples.png", f"{trainer.config.get('recipe', '')}, "
+                                                              f"step {trainer.step}")
+    if (out / "metrics.jsonl").exists():
+        paths["losses"] = viz.plot_losses(out / "metrics.jsonl", out / "losses.png")
+    if _last_step(out / "evaluations.jsonl") is not None:
+        paths["evaluations"] = out / "evaluations.jsonl"
+        paths["metric_curves"] = viz.plot_metrics(paths["evaluations"], out / "metrics.png")
+    frames = sorted((out / "samples").glob("step_*.png"))
+    if frames:
+        paths["progress"] = viz.save_animation(frames + [paths["samples"]], out / "progress.gif")
+    return paths
