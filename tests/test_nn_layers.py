@@ -37,6 +37,11 @@ def test_linear_gradients(batch, bias):
     module_gradchecks(nn.Linear(3, 2, bias=bias), leaf(*batch, 3))
 
 
+def test_linear_rejects_a_bias_of_the_wrong_shape():
+    with pytest.raises(ValueError, match=r"linear: bias of shape \(3,\)"):
+        F.linear(mg.randn(4, 5), mg.randn(2, 5), mg.randn(3))
+
+
 @settings(max_examples=25)
 @given(g=strategies.conv_geometries(**GEOMETRY), bias=st.booleans())
 def test_conv2d_shape_and_gradients(g, bias):

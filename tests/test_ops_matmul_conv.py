@@ -65,6 +65,28 @@ def test_matmul_errors_for_scalars_and_batches():
         mg.zeros(2, 2, 3) @ mg.zeros(3, 3, 2)
 
 
+# -- affine (a linear layer's fused x W^T + b) ------------------------------------------------
+
+@settings(max_examples=30)
+@given(lead=hnp.array_shapes(min_dims=1, max_dims=3, max_side=3), n_in=st.integers(1, 4), n_out=st.integers(1, 4),
+       needs=st.tuples(st.booleans(), st.booleans(), st.booleans()).filter(any))
+def test_affine_equals_matmul_plus_bias_with_both_derivatives(lead, n_in, n_out, needs):
+    x, w, b = leaf(lead + (n_in,), 1), leaf((n_out, n_in), 2), leaf((n_out,), 3)
+    for t, need in zip((x, w, b), needs):
+        t.requires_grad = need
+    y = mg.ops.affine(x, w, b)
+    np.testing.assert_allclose(y.numpy(), x.numpy() @ w.numpy().T + b.numpy(), rtol=1e-12, atol=1e-12)
+    gradcheck(mg.ops.affine, [x, w, b])
+    gradgradcheck(mg.ops.affine, [x, w, b])
+
+
+def test_affine_gradients_only_for_inputs_that_need_them():
+    x, w, b = mg.randn(5, 3), mg.randn(2, 3, requires_grad=True), mg.randn(2)
+    mg.ops.affine(x, w, b).sum().backward()
+    assert x.grad is None and b.grad is None
+    np.testing.assert_allclose(w.grad.numpy(), np.broadcast_to(x.numpy().sum(0), (2, 3)), rtol=1e-5)
+
+
 # -- unfold and fold ------------------------------------------------------------------------
 
 def out_size(size, k, d, p, s):

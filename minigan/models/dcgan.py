@@ -15,8 +15,12 @@ __all__ = ["DCGANGenerator", "DCGANDiscriminator", "dcgan_plan"]
 
 
 def dcgan_plan(image_size: int) -> tuple[int, int]:
-    """(size of the first feature map, number of stride-2 upsamplings) for a supported image size."""
-    plans = {8: (2, 2), 16: (4, 2), 28: (7, 2), 32: (4, 3)}
+    """(size of the first feature map, number of stride-2 upsamplings) for a supported image size.
+
+    8x8 images start from 1x1, so that G and D have three resampling layers
+    each: from 2x2 with two, the digits came out markedly less recognisable.
+    """
+    plans = {8: (1, 3), 16: (4, 2), 28: (7, 2), 32: (4, 3)}
     if image_size not in plans:
         raise ValueError(f"DCGAN supports image sizes {sorted(plans)}, got {image_size}")
     return plans[image_size]

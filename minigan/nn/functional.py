@@ -34,14 +34,19 @@ def _expect(condition: bool, message: str) -> None:
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:  # noqa: A002
     r""":math:`y = x W^\top + b` with ``weight`` of shape ``(out, in)``.
 
-    Gradients (from matmul and add): :math:`\bar x = \bar y W`, :math:`\bar W = \bar y^\top x`,
-    :math:`\bar b = \sum_n \bar y_n`.
+    Gradients: :math:`\bar x = \bar y W`, :math:`\bar W = \bar y^\top x`,
+    :math:`\bar b = \sum_n \bar y_n` (with a bias, one fused primitive, :func:`minigan.ops.affine`).
     """
     _expect(input.ndim >= 1 and input.shape[-1] == weight.shape[1],
             f"linear: input of shape {input.shape} needs last dimension {weight.shape[1]} "
             f"for a weight of shape {weight.shape}")
-    out = input @ weight.T
-    return out if bias is None else out + bias
+    if bias is None:
+        return input @ weight.T
+    _expect(bias.shape == weight.shape[:1], f"linear: bias of shape {bias.shape} for a weight of shape {weight.shape}; "
+                                            f"expected {weight.shape[:1]}")
+    if input.ndim == 1:
+        return ops.affine(input.reshape(1, -1), weight, bias).reshape(-1)
+    return ops.affine(input, weight, bias)
 
 
 def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, padding=0,  # noqa: A002

@@ -10,7 +10,7 @@ from minigan.ops.elementwise import (abs, cast, clamp, exp, leaky_relu, log, log
                                      sigmoid, sign, softplus, sqrt, square, tanh, to_device)
 from minigan.ops.functional import (binary_cross_entropy_with_logits, cross_entropy, log_softmax,
                                     nll_loss, softmax)
-from minigan.ops.linalg import matmul
+from minigan.ops.linalg import affine, matmul
 from minigan.ops.reduce import amax, amin, logsumexp, max, mean, min, norm, std, sum, var
 from minigan.ops.shape import (broadcast_to, cat, concatenate, expand, flatten, getitem, pad, permute,
                                reshape, scatter_add, squeeze, stack, sum_to, transpose, unbroadcast,
@@ -27,6 +27,6 @@ __all__ = [
     "sum", "mean", "var", "std", "max", "min", "amax", "amin", "logsumexp", "norm",
     "reshape", "view", "permute", "transpose", "flatten", "squeeze", "unsqueeze", "broadcast_to",
     "expand", "sum_to", "unbroadcast", "getitem", "scatter_add", "cat", "concatenate", "stack", "pad",
-    "matmul", "unfold", "fold",
+    "matmul", "affine", "unfold", "fold",
     "log_softmax", "softmax", "binary_cross_entropy_with_logits", "cross_entropy", "nll_loss",
 ]

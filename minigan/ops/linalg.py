@@ -1,4 +1,4 @@
-r"""Matrix product with batched, broadcast leading dimensions (``numpy.matmul`` semantics).
+r"""Matrix product with batched, broadcast leading dimensions (``numpy.matmul`` semantics), and the affine map.
 
 For :math:`C = AB` with :math:`A \in \mathbb R^{m\times k}`, :math:`B \in \mathbb R^{k\times n}`:
 
@@ -12,9 +12,10 @@ matrices and the added axis is removed again, as in NumPy and PyTorch.
 from __future__ import annotations
 
 from minigan.autograd import Tensor, primitive
+from minigan.ops.reduce import sum as sum_
 from minigan.ops.shape import reshape, transpose, unbroadcast
 
-__all__ = ["matmul"]
+__all__ = ["matmul", "affine"]
 
 
 @primitive(name="matmul")
@@ -58,3 +59,27 @@ def matmul(a: Tensor, b: Tensor) -> Tensor:
     if vec_a or vec_b:
         c = reshape(c, c.shape[:-2] + (() if vec_a else c.shape[-2:-1]) + (() if vec_b else c.shape[-1:]))
     return c
+
+
+@primitive
+def affine(x, w, b):
+    r""":math:`y = x W^\top + b`, ``torch.addmm``'s fused form of a linear layer (one node, one buffer).
+
+    With :math:`x` of shape ``(..., in)``, :math:`W` of shape ``(out, in)`` and
+    :math:`b` of shape ``(out,)``, and :math:`X, \bar Y` the leading axes
+    flattened into rows:
+
+    .. math:: \bar x = \bar y W, \qquad \bar W = \bar Y^\top X, \qquad \bar b = \textstyle\sum_n \bar Y_n
+    """
+    y = x @ w.T
+    y += b
+    return y
+
+
+@affine.vjp
+def _(g, y, x, w, b):
+    rows_g, rows_x = reshape(g, -1, g.shape[-1]), reshape(x, -1, x.shape[-1])
+    gx = g @ w if x.requires_grad else None
+    gw = transpose(rows_g) @ rows_x if w.requires_grad else None
+    gb = sum_(rows_g, axis=0) if b.requires_grad else None
+    return gx, gw, gb
