@@ -193,6 +193,13 @@ def test_sigmoid_is_stable_at_extremes(dtype):
 
 
 @few
+@given(x=st.floats(-700, 700))
+def test_sigmoid_keeps_relative_precision_in_both_tails(x):
+    exact = np.exp(-np.logaddexp(0.0, -x))  # 1 / (1 + e^{-x}) without cancellation
+    np.testing.assert_allclose(mg.sigmoid(mg.tensor(np.float64(x))).numpy(), exact, rtol=1e-14, atol=0)
+
+
+@few
 @given(x=mst.tensors(SHAPES, min_value=-1e4, max_value=1e4), beta=st.floats(0.2, 5.0))
 def test_softplus_and_log_sigmoid_over_a_wide_range(x, beta):
     a = x.numpy()

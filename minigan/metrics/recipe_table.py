@@ -3,6 +3,9 @@
     python -m minigan.metrics.recipe_table runs/* [--n 5000] [--seed 0] [-o table.md]
     python -m minigan.metrics.recipe_table runs/* --update docs/evaluation.md
 
+``scripts/evaluation-table`` trains every shipped recipe and then runs the
+second line: that is how the table in ``docs/evaluation.md`` is made.
+
 Each run's full results are also saved as ``eval.json`` beside its checkpoint.
 The tables name the git commit they were computed on (with ``+changes`` when
 the working tree differs from it), the sample counts and the seed. With
@@ -18,6 +21,7 @@ import sys
 from pathlib import Path
 
 from minigan.metrics.evaluate import evaluate_checkpoint, format_table, write_eval_json
+from minigan.serialization import atomic_path
 
 __all__ = ["git_commit", "recipe_tables", "update_between_markers", "main"]
 
@@ -99,9 +103,8 @@ def update_between_markers(path, text: str) -> None:
         raise ValueError(f"{path} has no {START} ... {END} markers to fill")
     head, rest = content.split(START, 1)
     _, tail = rest.split(END, 1)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(f"{head}{START}\n{text}{END}{tail}")
-    tmp.replace(path)
+    with atomic_path(path) as tmp:
+        tmp.write_text(f"{head}{START}\n{text}{END}{tail}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -131,9 +134,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.update:
         update_between_markers(args.update, text)
     if args.output:
-        tmp = Path(args.output).with_name(f".{Path(args.output).name}.tmp")
-        tmp.write_text(text)
-        tmp.replace(args.output)
+        with atomic_path(args.output) as tmp:
+            tmp.write_text(text)
     if not (args.update or args.output):
         print(text)
     return 0

@@ -107,9 +107,15 @@ def sigmoid(x):
 
     VJP: :math:`\bar x = \bar y \odot y \odot (1 - y)`.
 
-    Computed as :math:`\tfrac12 \tanh(x/2) + \tfrac12`, which never overflows.
+    Computed from :math:`e = e^{-|x|} \le 1`, which never overflows, as
+    :math:`1/(1+e)` for :math:`x \ge 0` and :math:`e/(1+e)` for :math:`x < 0`,
+    so that tiny values keep their relative precision down to the smallest
+    floats (``1 - 1/(1+e^{-x})`` would round to 0 below :math:`x \approx -37`).
     """
-    return 0.5 * array_module(x).tanh(0.5 * x) + 0.5
+    xp = array_module(x)
+    e = xp.exp(-xp.abs(x))
+    r = 1 / (1 + e)
+    return xp.where(x >= 0, r, e * r)
 
 
 @sigmoid.vjp
