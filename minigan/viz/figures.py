@@ -78,19 +78,13 @@ def plot_toy_samples(samples: np.ndarray, path, centres: np.ndarray | None = Non
     axes[1].set(aspect="equal", title="density of generated samples")
     if title:
         fig.suptitle(title)
-    fig.tight_layout()
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png")
-    plt.close(fig)
-    return Path(path)
+    return _save(fig, path)
 
 
 def plot_losses(metrics_path, path, keys=("d_loss", "g_loss")) -> Path:
     """Plot loss curves (and D(x), D(G(z)) when present) from a ``metrics.jsonl`` log."""
     plt = _pyplot()
-    rows = [json.loads(line) for line in Path(metrics_path).read_text().splitlines() if line.strip()]
-    if not rows:
-        raise ValueError(f"plot_losses: {metrics_path} holds no records")
+    rows = _records(metrics_path, "plot_losses")
     steps = [r["step"] for r in rows]
     extra = [k for k in ("d_real", "d_fake", "penalty") if k in rows[0]]
     fig, axes = plt.subplots(1, 1 + bool(extra), figsize=(5 + 5 * bool(extra), 3.5), dpi=100, squeeze=False)
@@ -103,11 +97,7 @@ def plot_losses(metrics_path, path, keys=("d_loss", "g_loss")) -> Path:
             axes[0, 1].plot(steps, [r.get(k, np.nan) for r in rows], label=k)
         axes[0, 1].set(xlabel="step", title="discriminator outputs")
         axes[0, 1].legend()
-    fig.tight_layout()
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png")
-    plt.close(fig)
-    return Path(path)
+    return _save(fig, path)
 
 
 def plot_metrics(evaluations_path, path, keys=None, columns: int = 4) -> Path:
@@ -117,9 +107,7 @@ def plot_metrics(evaluations_path, path, keys=None, columns: int = 4) -> Path:
     in order of first appearance); a record without a key leaves a gap.
     """
     plt = _pyplot()
-    rows = [json.loads(line) for line in Path(evaluations_path).read_text().splitlines() if line.strip()]
-    if not rows:
-        raise ValueError(f"plot_metrics: {evaluations_path} holds no records")
+    rows = _records(evaluations_path, "plot_metrics")
     keys = list(keys) if keys is not None else [k for k in dict.fromkeys(k for r in rows for k in r) if k != "step"]
     if not keys:
         raise ValueError(f"plot_metrics: the records of {evaluations_path} hold no metric")
@@ -133,10 +121,23 @@ def plot_metrics(evaluations_path, path, keys=None, columns: int = 4) -> Path:
         ax.set(xlabel="step", title=k)
     for ax in axes.flat[len(keys):]:
         ax.set_visible(False)
+    return _save(fig, path)
+
+
+def _records(path, caller: str) -> list[dict]:
+    """The JSON records of a ``.jsonl`` log, one per non-empty line."""
+    rows = [json.loads(line) for line in Path(path).read_text().splitlines() if line.strip()]
+    if not rows:
+        raise ValueError(f"{caller}: {path} holds no records")
+    return rows
+
+
+def _save(fig, path) -> Path:
+    """Lay out ``fig``, write it to ``path`` as PNG atomically, and free it."""
     fig.tight_layout()
     with atomic_path(path) as tmp:
         fig.savefig(tmp, format="png")
-    plt.close(fig)
+    _pyplot().close(fig)
     return Path(path)
 
 
