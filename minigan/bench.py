@@ -238,7 +238,8 @@ def machine_header() -> dict:
     from minigan import kernels
 
     info = {"python": platform.python_version(), "numpy": np.__version__, "machine": platform.machine(),
-            "cpu_count": os.cpu_count(), "kernels": kernels.backend(), "threads": kernels.num_threads()}
+            "cpu_count": os.cpu_count(), "kernels": kernels.backend(), "threads": kernels.num_threads(),
+            "malloc": kernels.memory.policy()}
     try:
         from threadpoolctl import threadpool_info
 

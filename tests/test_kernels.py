@@ -5,6 +5,8 @@ and float64. One test runs the twins' loop bodies as plain Python (each njit fun
 coverage sees them. No test here measures time.
 """
 
+import os
+
 import numpy as np
 import pytest
 from hypothesis import given
@@ -264,3 +266,38 @@ def test_thread_policy_sets_blas_threads():
     finally:
         if before is not None:
             kernels.set_num_threads(before)
+
+
+MMAPPED_BYTES = """
+import ctypes, numpy as np, minigan.kernels as k
+class MallInfo2(ctypes.Structure):
+    _fields_ = [(name, ctypes.c_size_t) for name in
+                ("arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks", "fsmblks", "uordblks", "fordblks", "keepcost")]
+mallinfo2 = ctypes.CDLL(None).mallinfo2
+mallinfo2.restype = MallInfo2
+before = mallinfo2().hblkhd
+block = np.ones(2**23)  # 64 MiB, above glibc's largest automatic mmap threshold
+print(k.memory.policy(), mallinfo2().hblkhd - before >= block.nbytes)
+"""
+
+
+@pytest.mark.parametrize("setting, expected", [(None, "reuse False"), ("system", "system True")])
+def test_memory_policy_keeps_large_arrays_in_the_reusable_heap(setting, expected):
+    import ctypes
+    import platform
+    import subprocess
+    import sys
+
+    if platform.libc_ver()[0] != "glibc" or not hasattr(ctypes.CDLL(None), "mallinfo2"):
+        pytest.skip("the memory policy tunes glibc's malloc (mallinfo2 needs glibc 2.33)")
+    env = {k: v for k, v in os.environ.items() if k != "MINIGAN_MALLOC"}
+    if setting:
+        env["MINIGAN_MALLOC"] = setting
+    out = subprocess.run([sys.executable, "-c", MMAPPED_BYTES], env=env, capture_output=True, text=True, check=True)
+    assert out.stdout.split() == expected.split()  # "reuse": the block came from the heap, not a fresh mmap
+
+
+def test_memory_policy_rejects_an_unknown_setting(monkeypatch):
+    monkeypatch.setenv("MINIGAN_MALLOC", "sometimes")
+    with pytest.raises(ValueError, match="MINIGAN_MALLOC"):
+        kernels.memory._from_environment()

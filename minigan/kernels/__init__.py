@@ -14,6 +14,8 @@ NumPy-compatible API. ``MINIGAN_KERNELS=numpy`` in the environment, or
 
 Threads: BLAS gets one thread per process unless ``MINIGAN_NUM_THREADS``
 says otherwise, and the numba kernels run serially; :mod:`minigan.kernels.threads`
+explains why. Memory: on glibc, large arrays reuse freed heap memory instead of
+fresh pages (``MINIGAN_MALLOC=system`` opts out); :mod:`minigan.kernels.memory`
 explains why.
 
 Nothing here knows about Tensors.
@@ -24,7 +26,7 @@ from __future__ import annotations
 import os
 from types import ModuleType
 
-from minigan.kernels import reference, threads
+from minigan.kernels import memory, reference, threads
 from minigan.kernels.arrays import array_module, is_cupy
 from minigan.kernels.threads import num_threads, set_num_threads
 
@@ -105,3 +107,4 @@ adam_update = _dispatched("adam_update")
 rmsprop_update = _dispatched("rmsprop_update")
 
 set_num_threads(threads._from_environment())
+memory._from_environment()
