@@ -119,11 +119,6 @@ def _evaluate(trainer: Trainer, names: list[str]) -> dict:
     return record
 
 
-def _last_step(path: Path) -> int | None:
-    lines = [line for line in path.read_text().splitlines() if line.strip()] if path.exists() else []
-    return json.loads(lines[-1])["step"] if lines else None
-
-
 def run_training(config: dict, out: Path, resume: bool = False, progress: bool = True,
                  steps: int | None = None) -> dict:
     """Train (or resume) a run in folder ``out``; returns a summary of where everything is."""
@@ -154,7 +149,7 @@ def run_training(config: dict, out: Path, resume: bool = False, progress: bool =
     log.truncate_after(trainer.step)
     evaluations = MetricsLog(out / "evaluations.jsonl")
     evaluations.truncate_after(trainer.step)
-    last_evaluated = _last_step(evaluations.path)
+    last_evaluated = next((r["step"] for r in reversed(evaluations.records())), None)
     total = t["steps"]
     postfix = {}
 
@@ -207,7 +202,7 @@ def finish_pictures(trainer: Trainer, out: Path) -> dict:
                                                               f"step {trainer.step}")
     if (out / "metrics.jsonl").exists():
         paths["losses"] = viz.plot_losses(out / "metrics.jsonl", out / "losses.png")
-    if _last_step(out / "evaluations.jsonl") is not None:
+    if MetricsLog(out / "evaluations.jsonl").records():
         paths["evaluations"] = out / "evaluations.jsonl"
         paths["metric_curves"] = viz.plot_metrics(paths["evaluations"], out / "metrics.png")
     frames = sorted((out / "samples").glob("step_*.png"))

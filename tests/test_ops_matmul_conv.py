@@ -68,7 +68,7 @@ def test_matmul_errors_for_scalars_and_batches():
 # -- affine (a linear layer's fused x W^T + b) ------------------------------------------------
 
 @settings(max_examples=30)
-@given(lead=hnp.array_shapes(min_dims=1, max_dims=3, max_side=3), n_in=st.integers(1, 4), n_out=st.integers(1, 4),
+@given(lead=hnp.array_shapes(min_dims=0, max_dims=3, max_side=3), n_in=st.integers(1, 4), n_out=st.integers(1, 4),
        needs=st.tuples(st.booleans(), st.booleans(), st.booleans()).filter(any))
 def test_affine_equals_matmul_plus_bias_with_both_derivatives(lead, n_in, n_out, needs):
     x, w, b = leaf(lead + (n_in,), 1), leaf((n_out, n_in), 2), leaf((n_out,), 3)
@@ -85,6 +85,12 @@ def test_affine_gradients_only_for_inputs_that_need_them():
     mg.ops.affine(x, w, b).sum().backward()
     assert x.grad is None and b.grad is None
     np.testing.assert_allclose(w.grad.numpy(), np.broadcast_to(x.numpy().sum(0), (2, 3)), rtol=1e-5)
+
+
+@pytest.mark.parametrize("sx, sw, sb", [((4, 3), (2, 5), (2,)), ((4, 3), (2, 3), (3,)), ((), (2, 3), (2,))])
+def test_affine_names_the_shapes_that_do_not_agree(sx, sw, sb):
+    with pytest.raises(ValueError, match=r"affine: x .* do not agree"):
+        mg.ops.affine(mg.zeros(*sx), mg.zeros(*sw), mg.zeros(*sb))
 
 
 # -- unfold and fold ------------------------------------------------------------------------

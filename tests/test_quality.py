@@ -1,4 +1,7 @@
-"""The quality the shipped recipes must reach, trained in full (``pytest -m slow``; minutes each)."""
+"""The quality the shipped recipes must reach, trained in full (``pytest -m slow``; minutes each).
+
+``pytest -m slow tests/test_quality.py -rP`` also shows the measured figures.
+"""
 
 import numpy as np
 import pytest
@@ -28,12 +31,14 @@ def toy_scores(recipe: str, seed: int) -> dict:
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_ring8_covers_the_modes_with_high_quality_samples(seed):
     scores = toy_scores("ring8", seed)
+    print(f"ring8 seed {seed}: {scores}")
     assert scores["modes_covered"] >= 7 and scores["high_quality_fraction"] >= 0.8, scores
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_wgan_gp_covers_the_grid(seed):
     scores = toy_scores("wgan-gp-grid25", seed)
+    print(f"wgan-gp-grid25 seed {seed}: {scores}")
     assert scores["modes_covered"] >= 23, scores
 
 
@@ -47,5 +52,6 @@ def test_dcgan_digits_are_recognisable_and_diverse():
     probabilities = classifier.predict_proba(samples.reshape(1000, -1))
     confident = probabilities.max(axis=1) > 0.8
     shares = np.bincount(probabilities.argmax(axis=1), minlength=10) / 1000
+    print(f"dcgan-digits: confident {confident.mean():.3f}, class shares {shares.min():.3f}-{shares.max():.3f}")
     assert confident.mean() >= 0.8, confident.mean()
     assert shares.min() > 0 and shares.max() <= 0.2, shares

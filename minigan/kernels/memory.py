@@ -5,10 +5,10 @@ raised automatically up to 32 MiB) with a fresh ``mmap`` and gives it back
 with ``munmap`` when freed. A convolutional GAN step allocates and frees
 arrays far above that size: at batch 256 the column matrix of a DCGAN
 discriminator layer is 51 MB. Each time, the kernel hands out zeroed pages
-and the first write to every 4 KiB page faults. On a 2-core machine that
-was a tenth of a DCGAN step at batch 256 (964 ms -> 873 ms), and the
-faults, which vary from step to step, made the slowest step 1.38x the
-median (1.05x with the policy).
+and the first write to every 4 KiB page faults. For a DCGAN step at batch
+256 on a 2-core machine that made minigan 1.47x PyTorch (1.08x with the
+policy) and its slowest step 1.80x the median (1.02x); ``docs/performance.md``
+has the commands and the table.
 
 So, on glibc, minigan raises the mmap threshold to 1 GiB and the trim
 threshold to 2 GiB when :mod:`minigan.kernels` is imported: freed blocks stay

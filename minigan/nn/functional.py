@@ -44,8 +44,6 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
         return input @ weight.T
     _expect(bias.shape == weight.shape[:1], f"linear: bias of shape {bias.shape} for a weight of shape {weight.shape}; "
                                             f"expected {weight.shape[:1]}")
-    if input.ndim == 1:
-        return ops.affine(input.reshape(1, -1), weight, bias).reshape(-1)
     return ops.affine(input, weight, bias)
 
 

@@ -71,6 +71,8 @@ def affine(x, w, b):
 
     .. math:: \bar x = \bar y W, \qquad \bar W = \bar Y^\top X, \qquad \bar b = \textstyle\sum_n \bar Y_n
     """
+    if x.ndim < 1 or w.ndim != 2 or x.shape[-1] != w.shape[1] or b.shape != w.shape[:1]:
+        raise ValueError(f"affine: x {x.shape} (..., in), w {w.shape} (out, in) and b {b.shape} (out,) do not agree")
     y = x @ w.T
     y += b
     return y

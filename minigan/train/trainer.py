@@ -188,10 +188,15 @@ class Trainer:
 
 
 class MetricsLog:
-    """Appends one JSON object per logged step to ``metrics.jsonl``."""
+    """Appends one JSON object per logged step to a ``.jsonl`` file (``metrics.jsonl``, ``evaluations.jsonl``)."""
 
     def __init__(self, path: Path):
         self.path = path
+
+    def records(self) -> list[dict]:
+        """Every record written so far, oldest first."""
+        text = self.path.read_text() if self.path.exists() else ""
+        return [json.loads(line) for line in text.splitlines() if line.strip()]
 
     def write(self, record: dict) -> None:
         with open(self.path, "a") as f:
@@ -200,9 +205,9 @@ class MetricsLog:
     def truncate_after(self, step: int) -> None:
         """Drop records past ``step`` (a run resumed from an earlier checkpoint rewrites them)."""
         if self.path.exists():
-            keep = [line for line in self.path.read_text().splitlines() if line and json.loads(line)["step"] <= step]
+            keep = [r for r in self.records() if r["step"] <= step]
             with atomic_path(self.path) as tmp:
-                tmp.write_text("".join(line + "\n" for line in keep))
+                tmp.write_text("".join(json.dumps(r) + "\n" for r in keep))
 
 
 def steps_per_second(start: float, steps: int) -> float:
