@@ -6,6 +6,31 @@ finite differences, with PyTorch's names and conventions::
     import minigan as mg
     x = mg.randn(3, 4, requires_grad=True)
     (x.tanh() ** 2).sum().backward()
+
+Layers, lowest first. A module imports only from its own layer and the layers
+listed before it; names on one line share a layer::
+
+    kernels         array-level kernels: NumPy reference, numba, CuPy; no Tensors
+    autograd        Tensor, the tape, backward and grad, no_grad, primitives
+    serialization   save and load (safetensors), atomic writes, .jsonl logs
+    registry        named, configurable components: the tables of losses, penalties, games
+    ops             the primitives, forward on arrays and VJP beside it; Tensor's methods
+    nn              Module, Parameter, layers, functional, init, spectral norm
+    optim           SGD, Adam, RMSprop, EMA of weights
+    losses          GAN losses with hand-derived gradients, penalties
+    data            toy distributions, digits, IDX files, batching
+    models          networks: MLP, DCGAN, ...
+    metrics         FID-style distances, IS, precision/recall, mode coverage, C2ST
+    viz             matplotlib figures
+    games           one GAN family per module: named networks, players, objectives
+    train           the trainer, checkpoints, recipes, config, logging
+    testing         gradcheck, gradgradcheck, hypothesis strategies (no library module imports it)
+    runner, cli, bench, __main__    a run on disk, the ``minigan`` command, benchmarks
+
+This package itself re-exports autograd, ops and serialization and carries nn,
+optim and losses as attributes, so importing ``minigan`` counts as importing the
+highest of them, losses: modules below losses import the subpackages they need,
+never ``minigan`` itself.
 """
 
 from minigan.autograd import *  # noqa: F403

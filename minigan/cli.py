@@ -68,25 +68,32 @@ def _recipes(args) -> None:
         print(f"{name:<{width}}  {text}")
 
 
-def _load_generator(path: Path):
-    """The generator of a checkpoint (its EMA weights when it has them) and the run's configuration."""
-    from minigan.train.checkpoint import load_checkpoint
-    from minigan.train.setup import build_data, build_models
+def _load_game(path: Path):
+    """The game of a checkpoint with its trained weights (sampling uses the EMA generator when there is one)."""
+    from minigan.runner import load_game
 
     if not path.exists():
         raise UsageError(f"checkpoint not found: {path}")
     try:
-        state = load_checkpoint(path)
+        game, _ = load_game(path)
     except (ValueError, OSError) as err:
         raise UsageError(f"cannot read checkpoint {path}: {err}") from None
-    config = state["config"]
-    source = build_data(config)
-    G, _ = build_models(config, source.shape, source.kind)
-    G.load_state_dict(state["G_ema"] if state.get("G_ema") else state["G"])
-    return G.eval(), config, source
+    return game
 
 
-def _write_samples(samples: np.ndarray, out: Path, source, nrow: int | None = None) -> None:
+def _conditions(game, label) -> dict:
+    """``--label`` as the family's condition: a class (cgan, acgan) or a categorical code (infogan)."""
+    if label is None:
+        return {}
+    if game.condition is None:
+        raise UsageError(f"--label: the {game.name} family draws no labels; it applies to cgan, acgan and infogan")
+    count = game.data.num_classes if game.condition == "labels" else game.categories
+    if not 0 <= label < count:
+        raise UsageError(f"--label must be in 0..{count - 1} for this {game.name} checkpoint, got {label}")
+    return {game.condition: label}
+
+
+def _write_samples(samples: np.ndarray, out: Path, game, nrow: int | None = None) -> None:
     from minigan import viz
 
     if out.suffix == ".npy":
@@ -94,8 +101,8 @@ def _write_samples(samples: np.ndarray, out: Path, source, nrow: int | None = No
 
         with atomic_path(out) as tmp, open(tmp, "wb") as f:
             np.save(f, samples)
-    elif source.kind == "toy":
-        viz.plot_toy_samples(samples, out, source.toy.centres)
+    elif game.data.kind == "toy":
+        viz.plot_toy_samples(samples, out, game.data.toy.centres)
     else:
         viz.save_image_grid(samples, out, nrow=nrow)
     print(f"wrote {out}")
@@ -104,10 +111,11 @@ def _write_samples(samples: np.ndarray, out: Path, source, nrow: int | None = No
 def _sample(args) -> None:
     import minigan as mg
 
-    G, config, source = _load_generator(Path(args.checkpoint))
-    z = mg.randn(args.n, config["model"]["latent_dim"], generator=mg.Generator(args.seed))
-    with mg.no_grad():
-        _write_samples(G(z).numpy(), Path(args.output), source)
+    game = _load_game(Path(args.checkpoint))
+    samples = game.sample(args.n, mg.Generator(args.seed), **_conditions(game, args.label))
+    # without --label a conditional family cycles through its classes: one column each
+    columns = game.data.num_classes if game.condition == "labels" and args.label is None else None
+    _write_samples(samples, Path(args.output), game, nrow=columns)
 
 
 def slerp(a: np.ndarray, b: np.ndarray, t: np.ndarray) -> np.ndarray:
@@ -121,19 +129,18 @@ def slerp(a: np.ndarray, b: np.ndarray, t: np.ndarray) -> np.ndarray:
 
 
 def _interpolate(args) -> None:
-    import minigan as mg
-
-    G, config, source = _load_generator(Path(args.checkpoint))
+    game = _load_game(Path(args.checkpoint))
     rng = np.random.default_rng(args.seed)
-    ends = rng.standard_normal((args.rows, 2, config["model"]["latent_dim"]))
+    ends = rng.standard_normal((args.rows, 2, game.latent_dim))
     t = np.linspace(0, 1, args.steps)
     z = np.concatenate([slerp(a, b, t) for a, b in ends]).astype(np.float32)
-    with mg.no_grad():
-        _write_samples(G(mg.tensor(z)).numpy(), Path(args.output), source, nrow=args.steps)
+    samples = game.sample(len(z), z=z, **_conditions(game, args.label))
+    _write_samples(samples, Path(args.output), game, nrow=args.steps)
 
 
 def _eval(args) -> None:
-    from minigan.metrics import evaluate_checkpoint, format_table, write_eval_json
+    from minigan.metrics import format_table, write_eval_json
+    from minigan.runner import evaluate_checkpoint
     from minigan.serialization import CheckpointError
 
     path = Path(args.checkpoint)
@@ -172,6 +179,7 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("-n", type=int, default=64, help="number of samples (default 64)")
     s.add_argument("-o", "--output", default="samples.png", help="a .png picture or a .npy array of samples")
     s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--label", type=int, help="the class to draw (cgan, acgan) or the categorical code (infogan)")
     s.set_defaults(run=_sample)
 
     i = sub.add_parser("interpolate", help="spherical interpolation between latent vectors")
@@ -180,6 +188,7 @@ def _parser() -> argparse.ArgumentParser:
     i.add_argument("--rows", type=int, default=8)
     i.add_argument("--steps", type=int, default=10)
     i.add_argument("--seed", type=int, default=0)
+    i.add_argument("--label", type=int, help="hold the class (cgan, acgan) or categorical code (infogan) fixed")
     i.set_defaults(run=_interpolate)
 
     e = sub.add_parser("eval", help="evaluate a checkpoint: mode coverage, Fréchet distance, KID, C2ST, ...")

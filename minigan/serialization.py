@@ -11,6 +11,10 @@ reference to a stored tensor: ``{"tensor": name}``, ``{"ndarray": name}``,
 
 There is no pickle, so loading a file runs no code from it: a checkpoint from
 anywhere is safe to open, and other tools can read the weights.
+
+Logs are JSON lines (``.jsonl``): one JSON object per line, appended as they
+come (:func:`append_jsonl`), read back in order (:func:`read_jsonl`), rewritten
+whole only atomically (:func:`write_jsonl`).
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ import safetensors.numpy
 from minigan.autograd.tensor import Tensor, to_device
 from minigan.kernels import is_cupy
 
-__all__ = ["save", "load", "CheckpointError", "atomic_path"]
+__all__ = ["save", "load", "CheckpointError", "atomic_path", "read_jsonl", "append_jsonl", "write_jsonl"]
 
 FORMAT_VERSION = 1
 METADATA_KEY = "minigan"
@@ -198,3 +202,30 @@ def _decode(node, arrays: dict, device: str):
     if kind == "scalar":
         return arrays[body][()]
     raise ValueError(f"unknown node kind {kind!r}")
+
+
+# -- JSON-lines logs ---------------------------------------------------------------------------------------
+
+
+def read_jsonl(path) -> list[dict]:
+    """The records of a ``.jsonl`` file, one per non-empty line, oldest first; ``[]`` if the file does not exist."""
+    path = Path(path)
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+def append_jsonl(path, record: dict) -> None:
+    """Append ``record`` to ``path`` (created if missing) as one line of JSON.
+
+    Non-finite floats are written as ``NaN``/``Infinity``, which :func:`read_jsonl` reads back.
+    """
+    line = json.dumps(record) + "\n"
+    with open(path, "a") as f:
+        f.write(line)
+
+
+def write_jsonl(path, records) -> None:
+    """Replace ``path`` by ``records``, one JSON line each, atomically (see :class:`atomic_path`)."""
+    with atomic_path(path) as tmp:
+        tmp.write_text("".join(json.dumps(r) + "\n" for r in records))

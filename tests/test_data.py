@@ -83,20 +83,30 @@ def test_toy_sampling_is_seeded_and_unknown_toys_are_named():
 def test_loader_batches_cover_an_epoch_and_resume_exactly():
     x, y = np.arange(20, dtype=np.float32)[:, None], np.arange(20)
     loader = data.DataLoader(x, y, batch_size=6, seed=1)
-    seen = np.concatenate([b[0].numpy()[:, 0] for b in loader])
+    seen = np.concatenate([x.numpy()[:, 0] for x, _ in loader])  # batches unpack like tuples
     assert len(loader) == 3 and len(seen) == 18 and len(set(seen)) == 18  # drop_last
     assert len(data.DataLoader(x, batch_size=6, drop_last=False)) == 4
     a = data.DataLoader(x, y, batch_size=6, seed=2)
     for _ in range(4):
         a.next_batch()
     state = a.state_dict()
-    after = [a.next_batch()[1].numpy() for _ in range(5)]
+    after = [a.next_batch().y.numpy() for _ in range(5)]
     b = data.DataLoader(x, y, batch_size=6, seed=99)
     b.load_state_dict(state)
     for expected in after:
-        np.testing.assert_array_equal(b.next_batch()[1].numpy(), expected)
+        np.testing.assert_array_equal(b.next_batch().y.numpy(), expected)
     with pytest.raises(ValueError, match="labels"):
         data.DataLoader(x, y[:3])
+
+
+def test_a_batch_names_its_fields_and_unpacks_like_the_tuple_of_those_it_has():
+    x, y = np.zeros((4, 2), np.float32), np.arange(4)
+    (only_x,) = data.DataLoader(x, batch_size=2).next_batch()
+    assert only_x.shape == (2, 2)
+    batch = data.DataLoader(x, y, batch_size=2, shuffle=False).next_batch()
+    assert len(batch) == 2 and batch.x_b is None
+    images, labels = batch
+    assert images is batch.x and labels is batch.y and labels.numpy().tolist() == [0, 1]
 
 
 def test_image_folder_crops_resizes_and_scales(tmp_path):

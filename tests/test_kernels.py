@@ -110,6 +110,39 @@ def test_leaky_relu_kernels_accept_views(rng):
     np.testing.assert_array_equal(numba_cpu.leaky_relu_backward(g, x, 0.2), reference.leaky_relu_backward(g, x, 0.2))
 
 
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@given(shape=st.lists(st.integers(1, 6), min_size=0, max_size=3).map(tuple), seed=seeds,
+       scale=st.sampled_from([1.0, 30.0, 1e3]))
+def test_softplus_kernel_is_log_one_plus_exp_without_overflow(dtype, shape, seed, scale):
+    r""":math:`\operatorname{softplus}(x) = \log(1 + e^x)`: equal to the naive form where that is finite, and
+    :math:`\operatorname{softplus}(x) - \operatorname{softplus}(-x) = x` for every ``x``, however large."""
+    rng = np.random.default_rng(seed)
+    x = random(rng, shape, dtype, scale=scale)
+    y = kernels.softplus(x)
+    assert y.shape == x.shape and y.dtype == dtype and np.isfinite(y).all() and (y >= 0).all()
+    np.testing.assert_allclose(y - kernels.softplus(-x), x, rtol=1e-6 if dtype == np.float32 else 1e-12,
+                               atol=1e-6 if dtype == np.float32 else 1e-12)
+    moderate = np.abs(x) < 30
+    naive = np.log1p(np.exp(x[moderate].astype(np.float64)))
+    np.testing.assert_allclose(y[moderate], naive, **tolerance(dtype))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_softplus_kernel_at_extremes(dtype):
+    x = np.array([-1e4, -100.0, 0.0, 100.0, 1e4], dtype=dtype)
+    expected = np.array([0.0, np.exp(-100.0), np.log(2.0), 100.0, 1e4])
+    np.testing.assert_allclose(kernels.softplus(x), expected.astype(dtype), rtol=1e-6, atol=1e-38)  # e^-100 is subnormal in float32
+
+
+def test_softplus_kernel_is_the_reference_on_every_backend(monkeypatch, rng):
+    """No numba twin: the dispatcher serves the reference, so every path computes the same bits."""
+    assert not hasattr(numba_cpu, "softplus")
+    x = random(rng, (4, 5), np.float32, scale=20.0)
+    for name in ("auto", "numpy"):
+        monkeypatch.setattr(kernels, "_backend", name)
+        np.testing.assert_array_equal(kernels.softplus(x), reference.softplus(x))
+
 # -- standardisation (batch norm and layer norm) ------------------------------------------------------------
 
 @st.composite

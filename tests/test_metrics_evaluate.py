@@ -1,4 +1,4 @@
-"""Evaluating generators and checkpoints: the metrics that fit the data, sample counts, table, JSON."""
+"""Evaluating generators and checkpoints: the metrics that fit the data and the family, sample counts, table, JSON."""
 
 import json
 
@@ -7,30 +7,29 @@ import pytest
 
 import minigan as mg
 from minigan import losses
-from minigan.metrics import IMAGE_METRICS, TOY_METRICS, evaluate_models, format_table, gaussian_mmd2, write_eval_json
-from minigan.metrics.evaluate import generate
-from minigan.metrics.recipe_table import recipe_tables, update_between_markers
+from minigan.metrics import (CLASS_METRICS, IMAGE_METRICS, TOY_METRICS, evaluate_generator, format_table,
+                             gaussian_mmd2, write_eval_json)
+from minigan.runner import evaluate_game
+from minigan.runner.table import recipe_tables, update_between_markers
 from minigan.train.config import apply_overrides, load_recipe
-from minigan.train.setup import build_data, build_models
+from minigan.train.setup import build_data, build_game
 
 
 def untrained(recipe, *overrides):
     config = apply_overrides(load_recipe(recipe), list(overrides))
-    source = build_data(config)
-    G, D = build_models(config, source.shape, source.kind)
-    return G, D, source
+    return build_game(config, build_data(config))
 
 
 @pytest.fixture(scope="module")
 def toy_results():
-    G, D, source = untrained("ring8", "model.pack=1")  # DRS needs a D that judges single samples
-    return evaluate_models(G, D, source, n=600, seed=1)
+    game = untrained("ring8", "model.pack=1")  # DRS needs a D that judges single samples
+    return evaluate_game(game, n=600, seed=1)
 
 
 @pytest.fixture(scope="module")
 def image_results():
-    G, D, source = untrained("dcgan-digits", "model.g_width=16", "model.d_width=16")
-    return evaluate_models(G, D, source, n=400, seed=1)
+    game = untrained("dcgan-digits", "model.g_width=16", "model.d_width=16")
+    return evaluate_game(game, n=400, seed=1)
 
 
 def test_toy_data_get_the_toy_metrics_with_and_without_rejection_sampling(toy_results):
@@ -44,7 +43,7 @@ def test_toy_data_get_the_toy_metrics_with_and_without_rejection_sampling(toy_re
 
 def test_image_data_get_the_image_metrics_with_sample_counts(image_results):
     metrics = image_results["metrics"]
-    assert list(metrics) == [m for m in IMAGE_METRICS if m != "drs"]
+    assert list(metrics) == [m for m in IMAGE_METRICS if m != "drs"] + ["class_fd"]
     assert image_results["features"] == "digits classifier"
     assert (metrics["fd"]["n_real"], metrics["fd"]["n_generated"]) == (1438, 400)
     assert metrics["precision_recall"]["n_real"] == metrics["precision_recall"]["n_generated"] == 400
@@ -70,30 +69,30 @@ def test_fid_is_named_so_only_on_inception_features(image_results):
 
 
 def test_custom_features_are_used_and_named():
-    G, D, source = untrained("dcgan-digits", "model.g_width=16", "model.d_width=16")
+    game = untrained("dcgan-digits", "model.g_width=16", "model.d_width=16")
 
     def mean_brightness(images):
         return images.reshape(len(images), -1).mean(1, keepdims=True)
     mean_brightness.name = "mean brightness"
-    result = evaluate_models(G, D, source, n=200, metrics=["fd"], features=mean_brightness)
+    result = evaluate_game(game, n=200, metrics=["fd"], features=mean_brightness)
     assert result["features"] == "mean brightness"
-    real, fake = source.loader.data, generate(G, 200, G.latent_dim, mg.Generator(0))
+    real, fake = game.data.samples, game.sample(200, mg.Generator(0))
     assert result["metrics"]["fd"]["fd"] == pytest.approx(
         (real.mean() - fake.mean()) ** 2 + (real.reshape(len(real), -1).mean(1).std(ddof=1)
                                              - fake.reshape(200, -1).mean(1).std(ddof=1)) ** 2)
 
 
 def test_metrics_can_be_chosen_and_unfitting_ones_are_refused():
-    G, D, source = untrained("ring8")
-    result = evaluate_models(G, D, source, n=300, metrics=["mmd"])
+    game = untrained("ring8")
+    result = evaluate_game(game, n=300, metrics=["mmd"])
     assert list(result["metrics"]) == ["mmd"] and "drs" not in result
     with pytest.raises(ValueError, match="do not apply to toy data"):
-        evaluate_models(G, D, source, n=300, metrics=["fd"])
+        evaluate_game(game, n=300, metrics=["fd"])
 
 
 def test_same_seed_same_results():
-    G, D, source = untrained("ring8")
-    runs = [evaluate_models(G, D, source, n=300, metrics=["mode_coverage", "mmd"], seed=4) for _ in range(2)]
+    game = untrained("ring8")
+    runs = [evaluate_game(game, n=300, metrics=["mode_coverage", "mmd"], seed=4) for _ in range(2)]
     assert json.dumps(runs[0]) == json.dumps(runs[1])  # as text, where NaN equals NaN
 
 
@@ -122,7 +121,7 @@ def test_recipe_table_fills_the_markers(tmp_path, toy_results, image_results):
 
 @pytest.mark.skipif(not hasattr(losses, "available"), reason="the GAN losses are not in minigan.losses yet")
 def test_evaluate_checkpoint_of_a_tiny_training_run(tmp_path):
-    from minigan.metrics import evaluate_checkpoint
+    from minigan.runner import evaluate_checkpoint
     from minigan.train.trainer import Trainer
 
     config = apply_overrides(load_recipe("ring8"), ["train.steps=2", "optim.ema=0.9"])
@@ -138,6 +137,48 @@ def test_evaluate_checkpoint_of_a_tiny_training_run(tmp_path):
     again = evaluate_checkpoint(path, n=500, metrics=["mode_coverage", "mmd"], seed=0)
     assert json.dumps(again["metrics"]) == json.dumps({k: result["metrics"][k] for k in again["metrics"]})
     # the EMA generator was evaluated: its samples give the same MMD
-    ema_samples = generate(trainer.sampler(), 500, config["model"]["latent_dim"], mg.Generator(0))
+    ema_samples = trainer.game.sample(500, mg.Generator(0))
+    assert "G" in trainer.game.averaged
     real = trainer.data.toy.sample(500, np.random.default_rng(1))
     assert result["metrics"]["mmd"] == gaussian_mmd2(real, ema_samples)
+
+
+def test_conditional_families_get_label_accuracy_and_per_class_distance():
+    game = untrained("cgan-digits", "model.g_width=8", "model.d_width=8")
+    result = evaluate_game(game, n=200, metrics=["label_accuracy", "class_fd"], seed=2)
+    accuracy, per_class = result["metrics"]["label_accuracy"], result["metrics"]["class_fd"]
+    assert accuracy["n_generated"] == 200 and set(accuracy["per_class"]) == set(range(10))
+    assert per_class["n_generated"] == 200 and all(generated == 20 for _, generated in per_class["counts"].values())
+    assert "label accuracy" in format_table(result) and "per-class" in format_table(result)
+    # the generator is run for the labels asked for: its accuracy is that of the digits classifier on them
+    from minigan.metrics import load_digits_classifier
+
+    labels = np.arange(200) % 10
+    samples = game.sample(200, mg.Generator(5), labels=labels)
+    predicted = load_digits_classifier().probabilities(samples).argmax(1)
+    assert result["metrics"]["label_accuracy"]["accuracy"] == (predicted == labels).mean()
+    with pytest.raises(ValueError, match="do not apply"):
+        evaluate_game(game, n=100, metrics=["code_nmi"])
+
+
+def test_infogan_gets_the_mutual_information_of_its_code():
+    game = untrained("infogan-digits", "model.g_width=8", "model.d_width=8")
+    result = evaluate_game(game, n=100, metrics=["code_nmi"], seed=0)
+    assert 0 <= result["metrics"]["code_nmi"]["nmi"] <= 1 and "label_accuracy" not in result["metrics"]
+    with pytest.raises(ValueError, match="do not apply"):
+        evaluate_game(game, n=100, metrics=["label_accuracy"])
+
+
+def test_every_class_metric_is_named_in_the_table_order():
+    assert set(CLASS_METRICS) == {"class_fd", "label_accuracy", "code_nmi"}
+
+
+def test_a_generator_is_evaluated_through_its_sampling_function_alone():
+    source = untrained("ring8").data
+    centres = source.toy.centres
+
+    def perfect(n, generator):  # the true distribution: every mode covered
+        return source.toy.sample(n, np.random.default_rng(0))
+
+    result = evaluate_generator(perfect, source, n=2500, metrics=["mode_coverage"])
+    assert result["metrics"]["mode_coverage"]["modes_covered"] == len(centres)

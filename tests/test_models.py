@@ -1,9 +1,12 @@
+import copy
+
 import numpy as np
 import pytest
 
 import minigan as mg
 from minigan import nn
-from minigan.models import DCGANDiscriminator, DCGANGenerator, MLPDiscriminator, MLPGenerator, dcgan_plan
+from minigan.models import (DCGANDiscriminator, DCGANGenerator, MLPDiscriminator, MLPGenerator, dcgan_init_,
+                            dcgan_plan)
 
 
 @pytest.mark.parametrize("size", [8, 16, 28, 32])
@@ -58,3 +61,82 @@ def test_packing_groups_consecutive_samples():
 
     x = mg.arange(12).reshape(6, 2).float()
     np.testing.assert_array_equal(pack_samples(x, 3).numpy(), np.arange(12).reshape(2, 6))
+
+
+# -- body and head: D(x) = head(features(x)) ---------------------------------------------------------
+
+BODY_HEAD_CASES = {
+    "dcgan-8": (lambda: DCGANDiscriminator(8, 1, 4), (6, 1, 8, 8)),
+    "dcgan-8-sn": (lambda: DCGANDiscriminator(8, 1, 4, spectral_norm=True), (6, 1, 8, 8)),
+    "dcgan-8-mbstd": (lambda: DCGANDiscriminator(8, 1, 4, minibatch_std=True), (8, 1, 8, 8)),
+    "dcgan-8-pack2": (lambda: DCGANDiscriminator(8, 1, 4, pack=2), (6, 1, 8, 8)),
+    "dcgan-8-all": (lambda: DCGANDiscriminator(8, 1, 4, batch_norm=False, spectral_norm=True, minibatch_std=True,
+                                               self_attention=True, pack=2), (8, 1, 8, 8)),
+    "dcgan-28-rgb": (lambda: DCGANDiscriminator(28, 3, 2, minibatch_std=True), (4, 3, 28, 28)),
+    "mlp-digits": (lambda: MLPDiscriminator((1, 8, 8), (16, 8)), (6, 1, 8, 8)),
+    "mlp-digits-sn-mbstd-pack2": (lambda: MLPDiscriminator((1, 8, 8), (16, 8), spectral_norm=True,
+                                                           minibatch_std=True, pack=2), (8, 1, 8, 8)),
+    "mlp-2d": (lambda: MLPDiscriminator(2, (8, 8), layer_norm=True), (5, 2)),
+    "mlp-2d-sn-pack2": (lambda: MLPDiscriminator(2, (8,), spectral_norm=True, pack=2), (6, 2)),
+    "mlp-2d-no-hidden": (lambda: MLPDiscriminator(2, ()), (5, 2)),
+}
+
+
+@pytest.mark.parametrize("case", list(BODY_HEAD_CASES))
+@pytest.mark.parametrize("training", [True, False])
+def test_head_of_features_is_the_discriminator_to_the_last_bit(case, training):
+    make, shape = BODY_HEAD_CASES[case]
+    D = make().train(training)
+    x = mg.randn(*shape)
+    once, split = D, copy.deepcopy(D)  # two copies: each call refines spectral norm's u, v and the BN statistics
+    out = once(x)
+    h = split.features(x)
+    pack = getattr(D, "pack", 1)
+    assert h.shape == (shape[0] // pack, D.feature_dim) and out.shape == (shape[0] // pack, 1)
+    np.testing.assert_array_equal(split.head(h).numpy(), out.numpy())
+    for (name, a), b in zip(once.state_dict().items(), split.state_dict().values()):  # the same state afterwards
+        np.testing.assert_array_equal(a.numpy(), b.numpy(), err_msg=name)
+
+
+@pytest.mark.parametrize("size, width, minibatch_std, features", [(8, 4, False, 16 * 1 * 1), (16, 4, True, 9 * 4 * 4),
+                                                                  (28, 2, False, 4 * 7 * 7), (32, 2, False, 8 * 4 * 4)])
+def test_dcgan_feature_dim_is_the_map_before_the_last_conv(size, width, minibatch_std, features):
+    D = DCGANDiscriminator(size, 1, width, minibatch_std=minibatch_std)
+    assert D.feature_dim == features
+    assert D.features(mg.randn(4, 1, size, size)).shape == (4, features)
+
+
+def test_body_and_head_leave_names_and_state_dict_keys_unchanged():
+    D = DCGANDiscriminator(8, 1, 4, spectral_norm=True)
+    assert all(name.startswith("net.") for name in D.state_dict())
+    assert "net.8.weight_orig" in D.state_dict()  # the last conv, after three strided convs, two BNs, three LeakyReLUs
+    M = MLPDiscriminator(2, (8,))
+    assert list(M.state_dict()) == ["net.0.weight", "net.0.bias", "net.2.weight", "net.2.bias"]
+
+
+def test_head_checks_the_feature_shape():
+    with pytest.raises(ValueError, match=r"DCGANDiscriminator.head: expected features of shape \(N, 16\), got \(3, 4"):
+        DCGANDiscriminator(8, 1, 4).head(mg.randn(3, 4))
+    with pytest.raises(ValueError, match=r"MLPDiscriminator.head: expected features of shape \(N, 8\)"):
+        MLPDiscriminator(2, (8,)).head(mg.randn(3, 1, 8))
+
+
+# -- DCGAN initialisation ----------------------------------------------------------------------------
+
+def test_dcgan_init_draws_weights_and_leaves_embeddings_alone():
+    from minigan.models import ProjectionDiscriminator
+
+    D = ProjectionDiscriminator(DCGANDiscriminator(16, 1, 8, spectral_norm=True), 10)
+    table = D.embedding.weight.numpy().copy()
+    assert D.apply(dcgan_init_) is D
+    np.testing.assert_array_equal(D.embedding.weight.numpy(), table)
+    weights = np.concatenate([m.weight_orig.numpy().ravel() for m in D.modules() if isinstance(m, nn.Conv2d)])
+    assert abs(weights.std() - 0.02) < 0.003 and abs(weights.mean()) < 0.003
+    assert all(np.all(m.bias.numpy() == 0) for m in D.modules() if isinstance(m, nn.Conv2d) and m.bias is not None)
+    bn = [m for m in D.modules() if isinstance(m, nn.BatchNorm2d)]
+    assert bn and all(np.abs(m.weight.numpy() - 1).max() < 0.15 and np.all(m.bias.numpy() == 0) for m in bn)
+    G = MLPGenerator(4, 2, hidden=(300,), batch_norm=True, output="linear").apply(dcgan_init_)
+    assert abs(G.net[0].weight.numpy().std() - 0.02) < 0.002
+    norm = nn.LayerNorm(50, bias=False)
+    dcgan_init_(norm)
+    assert 0 < np.abs(norm.weight.numpy() - 1).max() < 0.15

@@ -12,6 +12,7 @@ import pytest
 
 import minigan as mg
 from minigan import nn
+from minigan.models import dcgan_init_
 from minigan.testing import gradcheck, gradgradcheck
 
 # -- helpers shared with the other test_nn_* files ------------------------------------------------
@@ -337,15 +338,15 @@ def test_default_layer_init_is_uniform_one_over_sqrt_fan_in(make, fan_in):
 
 def test_dcgan_init_via_apply():
     G, D = dcgan(nn, 32, ngf=64, ndf=64)
-    D.apply(nn.init.dcgan_init_)
-    G.apply(nn.init.dcgan_init_)
+    D.apply(dcgan_init_)
+    G.apply(dcgan_init_)
     for m in [*G.modules(), *D.modules()]:
         if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d)):
             check_normal(m.weight, 0.02)
         elif isinstance(m, nn.BatchNorm2d):
             assert np.abs(m.weight.numpy() - 1).max() < 0.15 and np.all(m.bias.numpy() == 0)
     sn = nn.utils.spectral_norm(nn.Linear(300, 200))
-    nn.init.dcgan_init_(sn)
+    dcgan_init_(sn)
     check_normal(sn.weight_orig, 0.02)
     assert np.all(sn.bias.numpy() == 0)
 
@@ -354,7 +355,7 @@ def test_same_seed_same_weights():
     def weights(seed):
         mg.manual_seed(seed)
         G, D = dcgan(nn, 28)
-        G.apply(nn.init.dcgan_init_)
+        G.apply(dcgan_init_)
         return [p.numpy().copy() for p in [*G.parameters(), *D.parameters()]]
 
     first, again, other = weights(7), weights(7), weights(8)
@@ -402,8 +403,8 @@ def gan_step(G, D, z, real, lr=0.1):
 @pytest.mark.parametrize("size", [28, 32])
 def test_dcgan_step_save_load_step_again_is_identical(size):
     G, D = dcgan(nn, size)
-    G.apply(nn.init.dcgan_init_)
-    D.apply(nn.init.dcgan_init_)
+    G.apply(dcgan_init_)
+    D.apply(dcgan_init_)
     z, real = mg.randn(4, 8, 1, 1), mg.rand(4, 1, size, size) * 2 - 1
     assert G(z).shape == (4, 1, size, size) and D(real).shape == (4, 1)
     before = [p.numpy().copy() for p in G.parameters()]

@@ -3,18 +3,22 @@
 ``pytest -m slow tests/test_quality.py -rP`` also shows the measured figures.
 """
 
+import functools
+
 import numpy as np
 import pytest
 
 import minigan as mg
 from minigan.data import digits
 from minigan.metrics import mode_coverage
+from minigan.runner import evaluate_game
 from minigan.train import config as cfg
 from minigan.train.trainer import Trainer
 
 pytestmark = pytest.mark.slow
 
 
+@functools.cache
 def trained(recipe: str, seed: int) -> Trainer:
     trainer = Trainer(cfg.apply_overrides(cfg.load_recipe(recipe), [f"train.seed={seed}"]))
     for _ in range(trainer.config["train"]["steps"]):
@@ -24,8 +28,8 @@ def trained(recipe: str, seed: int) -> Trainer:
 
 def toy_scores(recipe: str, seed: int) -> dict:
     trainer = trained(recipe, seed)
-    z = mg.randn(2500, trainer.latent_dim, generator=mg.Generator(1000 + seed))
-    return mode_coverage(trainer.samples(z), trainer.data.toy.centres, trainer.data.toy.std)
+    samples = trainer.game.sample(2500, mg.Generator(1000 + seed))
+    return mode_coverage(samples, trainer.data.toy.centres, trainer.data.toy.std)
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
@@ -47,11 +51,33 @@ def test_dcgan_digits_are_recognisable_and_diverse():
 
     real = digits("all")
     classifier = LogisticRegression(max_iter=2000).fit(real.images.reshape(len(real), -1), real.labels)
-    trainer = trained("dcgan-digits", 0)
-    samples = trainer.samples(mg.randn(1000, trainer.latent_dim, generator=mg.Generator(7)))
+    samples = trained("dcgan-digits", 0).game.sample(1000, mg.Generator(7))
     probabilities = classifier.predict_proba(samples.reshape(1000, -1))
     confident = probabilities.max(axis=1) > 0.8
     shares = np.bincount(probabilities.argmax(axis=1), minlength=10) / 1000
     print(f"dcgan-digits: confident {confident.mean():.3f}, class shares {shares.min():.3f}-{shares.max():.3f}")
     assert confident.mean() >= 0.8, confident.mean()
     assert shares.min() > 0 and shares.max() <= 0.2, shares
+
+
+def class_scores(recipe: str, seed: int = 0) -> dict:
+    """On 1,000 samples (100 asked for each class, or 1,000 plain ones binned by the class the classifier reads)."""
+    game = trained(recipe, seed).game
+    names = ["class_fd", *{"labels": ["label_accuracy"], "categories": ["code_nmi"]}.get(game.condition, [])]
+    metrics = evaluate_game(game, n=1000, metrics=names, seed=seed)["metrics"]
+    return {name: result.get("accuracy", result.get("nmi", result.get("mean"))) for name, result in metrics.items()}
+
+
+@pytest.mark.parametrize("recipe", ["cgan-digits", "acgan-digits"])
+def test_conditional_digits_show_the_class_asked_for_and_each_class_looks_real(recipe):
+    scores, unconditional = class_scores(recipe), class_scores("dcgan-digits")
+    print(f"{recipe}: label accuracy {scores['label_accuracy']:.3f}, per-class FD {scores['class_fd']:.3f} "
+          f"(dcgan-digits: {unconditional['class_fd']:.3f}, ratio {scores['class_fd'] / unconditional['class_fd']:.2f})")
+    assert scores["label_accuracy"] >= 0.9, scores
+    assert scores["class_fd"] <= 3 * unconditional["class_fd"], (scores, unconditional)
+
+
+def test_infogan_categorical_code_captures_the_digit_class():
+    nmis = [class_scores("infogan-digits", seed)["code_nmi"] for seed in (0, 1, 2)]
+    print(f"infogan-digits: NMI(code; digit) {', '.join(f'{v:.3f}' for v in nmis)}, mean {np.mean(nmis):.3f}")
+    assert np.mean(nmis) >= 0.5, nmis

@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from minigan.autograd import Tensor
-from minigan.serialization import CheckpointError, load, save
+from minigan.serialization import CheckpointError, append_jsonl, load, read_jsonl, save, write_jsonl
 
 
 def assert_same(saved, loaded):
@@ -163,3 +163,27 @@ def test_save_replaces_an_existing_file(saved):
     save({"step": 2}, str(saved))
     assert load(str(saved)) == {"step": 2}
     assert os.listdir(saved.parent) == [saved.name]
+
+
+# -- JSON-lines logs ---------------------------------------------------------------------------------------
+
+def test_jsonl_records_come_back_in_order_with_non_finite_floats(tmp_path):
+    path = tmp_path / "metrics.jsonl"
+    assert read_jsonl(path) == [] and not path.exists()  # a log not yet written holds no records
+    records = [{"step": 1, "d_loss": 0.5}, {"step": 2, "d_loss": math.inf, "note": "é"}]
+    for record in records:
+        append_jsonl(str(path), record)
+    assert read_jsonl(str(path)) == records
+    path.write_text(path.read_text() + "\n")  # blank lines are not records
+    append_jsonl(path, {"step": 3, "d_loss": math.nan})
+    back = read_jsonl(path)
+    assert len(back) == 3 and math.isnan(back[-1]["d_loss"])
+    assert all(line.startswith("{") for line in path.read_text().splitlines() if line)
+
+
+def test_write_jsonl_replaces_the_log_atomically(tmp_path):
+    path = tmp_path / "evaluations.jsonl"
+    append_jsonl(path, {"step": 1})
+    write_jsonl(path, [{"step": 0}, {"step": 1, "fid": 3.5}])
+    assert read_jsonl(path) == [{"step": 0}, {"step": 1, "fid": 3.5}]
+    assert os.listdir(tmp_path) == [path.name]

@@ -30,7 +30,7 @@ def test_every_recipe_runs_and_draws_its_pictures(recipe, tmp_path):
     assert [r["step"] for r in records] == [1, 2, 3]
     for key in ("d_loss", "g_loss", "d_real", "d_fake", "d_grad_norm", "g_grad_norm", "steps_per_s"):
         assert all(np.isfinite(r[key]) for r in records), key
-    if cfg.load_recipe(recipe)["loss"]["penalty"] != "none":
+    if cfg.load_recipe(recipe)["penalty"]["name"] != "none":
         assert "penalty" in records[0]
     assert load_checkpoint(paths["checkpoint"])["step"] == 3
 
@@ -51,7 +51,10 @@ def _same_state(a, b) -> None:
 
 
 @pytest.mark.parametrize("recipe,extra", [("dcgan-digits", ["optim.ema=0.9"]), ("wgan-gp-grid25", []),
-                                          ("sngan-digits", ["model.minibatch_std=true"])])
+                                          ("sngan-digits", ["model.minibatch_std=true"]),
+                                          ("cgan-digits", ["game.projection=true", "optim.d_steps=2"]),
+                                          ("acgan-digits", ["penalty.name=r1", "penalty.every=2"]),
+                                          ("infogan-digits", ["game.learn_std=true"])])
 def test_resume_is_bit_identical_to_an_uninterrupted_run(recipe, extra, tmp_path):
     whole = tmp_path / "whole"
     run_training(tiny(recipe, 5, extra), whole, progress=False)
@@ -95,7 +98,7 @@ def test_without_eval_every_nothing_is_evaluated(tmp_path):
 @pytest.mark.parametrize("recipe,extra,message", [
     ("ring8", ['train.eval_metrics=["fd"]'], "'fd' cannot be computed on ring8; choose from mode_coverage, mmd, c2st"),
     ("dcgan-digits", ['train.eval_metrics=["kid", "fid"]'], "'fid' cannot be computed on digits; choose from fd,"),
-    ("ring8", ["train.eval_every=-1"], "train.eval_every must be >= 0"),
+    ("ring8", ["train.eval_every=-1"], r"train.eval_every must be in \[0, inf\)"),
 ])
 def test_bad_evaluation_settings_stop_the_run_before_its_first_step(recipe, extra, message, tmp_path, monkeypatch):
     def no_training(self):
@@ -129,29 +132,46 @@ def test_evaluation_leaves_training_untouched_and_a_resumed_run_bit_identical(re
     assert _records(part / "evaluations.jsonl") == part_records
 
 
-def test_the_network_not_being_updated_gets_no_gradients():
-    trainer = Trainer(tiny("dcgan-digits"))
-    trainer.g_step()
-    assert all(p.grad is None for p in trainer.D.parameters())
-    assert all(p.requires_grad for p in trainer.D.parameters())  # unfrozen again afterwards
-    trainer.G.zero_grad()
-    trainer.d_step()
-    assert all(p.grad is None for p in trainer.G.parameters())
+@pytest.mark.parametrize("recipe", ["dcgan-digits", "cgan-digits", "acgan-digits", "infogan-digits"])
+def test_each_player_updates_its_networks_and_gets_no_gradient_into_the_others(recipe):
+    trainer = Trainer(tiny(recipe))
+    networks = trainer.networks
+    for player in trainer.players:
+        for net in networks.values():
+            net.zero_grad()
+        before = {name: [p.numpy().copy() for p in net.parameters()] for name, net in networks.items()}
+        trainer.play(player, trainer.data.loader.next_batch())
+        for name, net in networks.items():
+            changed = [not np.array_equal(a, p.numpy()) for a, p in zip(before[name], net.parameters())]
+            if name in player.updates:
+                assert all(p.grad is not None for p in net.parameters()), (player.name, name)
+                assert any(changed), (player.name, name)
+            else:
+                assert all(p.grad is None for p in net.parameters()), (player.name, name)
+                assert not any(changed), (player.name, name)
+            assert all(p.requires_grad for p in net.parameters())  # unfrozen again afterwards
 
 
-def test_a_nan_loss_stops_training_naming_the_step_and_keeps_the_last_checkpoint(tmp_path, monkeypatch):
-    run_training(tiny("ring8", 2), tmp_path, progress=False)
+@pytest.mark.parametrize("recipe", ["ring8", "cgan-digits", "acgan-digits", "infogan-digits"])
+@pytest.mark.parametrize("player", ["D", "G"])
+def test_a_nan_loss_stops_training_naming_the_step_and_keeps_the_last_checkpoint(recipe, player, tmp_path,
+                                                                                 monkeypatch):
+    run_training(tiny(recipe, 2), tmp_path, progress=False)
     good = (tmp_path / CHECKPOINT).read_bytes()
-    original = Trainer.d_step
+    game_class = type(Trainer(tiny(recipe)).game)
+    method = f"{player.lower()}_objective"
+    original = getattr(game_class, method)
+    calls = []
 
-    def poisoned(self):
-        if self.step == 3:
-            d = self.loss.d_loss
-            self.loss.d_loss = lambda r, f: d(r, f) * float("nan")
-        return original(self)
+    def poisoned(self, batch):
+        objective = original(self, batch)
+        calls.append(1)
+        if len(calls) == 2:  # the second step of the resumed run: step 4
+            objective.loss = objective.loss * float("nan")
+        return objective
 
-    monkeypatch.setattr(Trainer, "d_step", poisoned)
-    with pytest.raises(TrainingDiverged, match=r"step 4: d_loss is nan"):
+    monkeypatch.setattr(game_class, method, poisoned)
+    with pytest.raises(TrainingDiverged, match=rf"step 4: {player.lower()}_loss is nan"):
         run_training(None, tmp_path, resume=True, progress=False, steps=6)
     assert (tmp_path / CHECKPOINT).read_bytes() == good
 
@@ -204,6 +224,34 @@ def test_cli_rejects_a_corrupt_checkpoint(tmp_path, capsys):
     assert cli.main(["sample", str(bad), "-o", str(tmp_path / "x.png")]) == 2
     assert "cannot read checkpoint" in capsys.readouterr().err
     assert not (tmp_path / "x.png").exists()
+
+
+def test_cli_samples_a_conditional_family_by_label(tmp_path, capsys):
+    out = tmp_path / "run"
+    assert cli.main(["train", "cgan-digits", "--steps", "2", "--out", str(out), "--quiet",
+                     *sum([["--set", s] for s in TINY], [])]) == 0
+    ckpt = str(out / CHECKPOINT)
+    assert cli.main(["sample", ckpt, "-n", "6", "--label", "7", "-o", str(tmp_path / "sevens.npy")]) == 0
+    sevens = np.load(tmp_path / "sevens.npy")
+    assert sevens.shape == (6, 1, 8, 8)
+    from minigan.runner import load_game
+
+    game, _ = load_game(out / CHECKPOINT)
+    np.testing.assert_array_equal(sevens, game.sample(6, mg.Generator(0), labels=7))
+    assert cli.main(["interpolate", ckpt, "--label", "3", "--rows", "2", "--steps", "3",
+                     "-o", str(tmp_path / "walk.png")]) == 0
+    capsys.readouterr()
+    assert cli.main(["sample", ckpt, "--label", "10", "-o", str(tmp_path / "x.png")]) == 2
+    assert "--label must be in 0..9" in capsys.readouterr().err
+    assert not (tmp_path / "x.png").exists()
+
+
+def test_cli_refuses_a_label_for_an_unconditional_family(tmp_path, capsys):
+    out = tmp_path / "run"
+    run_training(tiny("ring8", 1), out, progress=False)
+    assert cli.main(["sample", str(out / CHECKPOINT), "--label", "1", "-o", str(tmp_path / "x.png")]) == 2
+    err = capsys.readouterr().err
+    assert "draws no labels" in err and err.count("\n") == 1
 
 
 def test_slerp_keeps_the_endpoints_and_the_norm_of_orthogonal_unit_vectors():

@@ -5,7 +5,7 @@ from hypothesis import strategies as st
 from minigan.train import config as cfg
 
 EXPECTED_RECIPES = {"dcgan-digits", "mlp-digits", "wgan-digits", "wgan-gp-digits", "lsgan-digits", "sngan-digits",
-                    "ring8", "grid25", "wgan-gp-grid25"}
+                    "ring8", "grid25", "wgan-gp-grid25", "cgan-digits", "acgan-digits", "infogan-digits"}
 
 
 def test_every_promised_recipe_ships_and_is_complete():
@@ -14,8 +14,33 @@ def test_every_promised_recipe_ships_and_is_complete():
         config = cfg.load_recipe(name)
         assert set(config) == set(cfg.DEFAULTS) | {"recipe"}
         for section, values in cfg.DEFAULTS.items():
-            assert set(config[section]) == set(values)
+            assert set(values) <= set(config[section])
+            if section in cfg.OWNERS and config[section]["name"] != "none":
+                owned = cfg.OWNERS[section].options(config[section]["name"])
+                assert set(config[section]) == set(values) | set(owned)
         assert cfg.describe_recipes()[name], f"recipe {name} has no description"
+
+
+def test_a_component_owns_its_keys_and_choosing_another_brings_its_own():
+    lsgan = cfg.apply_overrides(cfg.load_recipe("ring8"), ["loss.name=lsgan", "loss.a=-1", "loss.b=1", "loss.c=0"])
+    assert lsgan["loss"] == {"name": "lsgan", "a": -1.0, "b": 1.0, "c": 0.0}
+    smoothed = cfg.apply_overrides(cfg.load_recipe("ring8"), ["loss.real_label=0.9"])
+    assert smoothed["loss"] == {"name": "nonsaturating", "real_label": 0.9}
+    assert cfg.apply_overrides(smoothed, ["loss.name=minimax"])["loss"] == {"name": "minimax", "real_label": 0.9}
+    assert cfg.apply_overrides(smoothed, ["loss.name=hinge"])["loss"] == {"name": "hinge"}
+    assert cfg.apply_overrides(cfg.load_recipe("ring8"), ["loss.name=wgan"])["loss"]["name"] == "wasserstein"
+    dragan = cfg.apply_overrides(cfg.load_recipe("ring8"), ["penalty.c=0.25", "penalty.name=dragan"])  # names first
+    assert dragan["penalty"] == {"name": "dragan", "every": 1, "weight": 10.0, "k": 1.0, "c": 0.25}
+    projection = cfg.apply_overrides(cfg.load_recipe("dcgan-digits"), ["game.name=cgan", "game.projection=true"])
+    assert projection["game"] == {"name": "cgan", "embedding_dim": 16, "projection": True}
+
+
+def test_a_saved_configuration_is_completed_with_keys_added_since():
+    config = cfg.load_recipe("infogan-digits")
+    del config["game"]["q_hidden"], config["optim"]["weight_clip"]
+    completed = cfg.complete(config)
+    assert completed["game"]["q_hidden"] == 128 and completed["optim"]["weight_clip"] == 0.0
+    assert completed["game"]["categories"] == 10
 
 
 @given(lr=st.floats(1e-6, 1.0), steps=st.integers(1, 10**6), name=st.sampled_from(["hinge", "lsgan"]),
@@ -40,6 +65,23 @@ def test_an_integer_is_accepted_for_a_float_key_and_lists_parse():
     ("train.steps=1.5", "must be int"),
     ("model.spectral_norm=1", "must be bool"),
     ("no-equals-sign", "section.key=value"),
+    ("optim.g_lr=-1e-4", r"optim.g_lr must be in \(0, inf\), got -0.0001"),
+    ("data.batch_size=0", r"data.batch_size must be in \[1, inf\), got 0"),
+    ("optim.ema=1", r"optim.ema must be in \[0, 1\), got 1.0"),
+    ("optim.ema=-0.5", r"optim.ema must be in \[0, 1\)"),
+    ("model.latent_dim=0", r"model.latent_dim must be in \[1, inf\)"),
+    ("train.checkpoint_every=0", r"train.checkpoint_every must be in \[1, inf\)"),
+    ("loss.real_label=1.5", r"loss.real_label must be in \(0, 1\]"),
+    ("loss.a=1", "unknown key loss.a; keys of loss 'nonsaturating': name, real_label"),
+    ("loss.name=hinj", "loss.name: unknown loss 'hinj'; available:"),
+    ("penalty.name=gpp", "penalty.name: unknown penalty 'gpp'; available: dragan, gp, r1, r2, none"),
+    ("penalty.weight=-1", "unknown key penalty.weight; keys of penalty 'none'"),
+    ("game.name=stylegan", "game.name: unknown game 'stylegan'"),
+    ("game.categories=10", "unknown key game.categories; keys of game 'gan': name"),
+    ("model.g_hidden=[8, 0]", "model.g_hidden must be a list of positive integers"),
+    ("model.name=resnet", "model.name must be one of dcgan, mlp"),
+    ("data.name=cifar", "data.name must be one of digits,"),
+    ("train.eval_samples=1", r"train.eval_samples must be in \[2, inf\)"),
 ])
 def test_bad_overrides_are_named(override, message):
     with pytest.raises(cfg.ConfigError, match=message):

@@ -45,6 +45,15 @@ def backward(tensors, grad_tensors=None, retain_graph: bool | None = None, creat
     _propagate(roots, seeds, retain, create_graph, targets=None, on_leaf=to_leaf)
 
 
+def tensor_backward(self: Tensor, gradient=None, retain_graph: bool | None = None,
+                    create_graph: bool = False) -> None:
+    """Accumulate d(self)/d(leaf) into every leaf's ``.grad`` (see :func:`minigan.autograd.backward`)."""
+    backward(self, gradient, retain_graph=retain_graph, create_graph=create_graph)
+
+
+Tensor.backward = tensor_backward  # attached here, so that tensor.py does not import the engine built on it
+
+
 def _owner(array):
     """The array that owns the memory of ``array`` (itself, or the base of a view)."""
     return array if array.base is None else array.base

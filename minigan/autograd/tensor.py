@@ -1,8 +1,11 @@
 """``Tensor``: one array, whether it requires grad, its gradient, and the node that made it.
 
-The arithmetic methods (``+``, ``@``, ``.sum()``, ``.tanh()``, ...) are the
-primitives of :mod:`minigan.ops`, attached to this class by that package so
-that autograd never imports the ops built on top of it.
+The arithmetic methods (``+``, ``@``, ``.sum()``, ``.tanh()``, ...) and the
+differentiable conversions (``.to()``, ``.cpu()``, ``.cuda()``, ``.float()``,
+``.double()``) are the primitives of :mod:`minigan.ops`, attached to this class
+by that package so that autograd never imports the ops built on top of it.
+``.backward()`` is attached the same way by :mod:`minigan.autograd.engine`,
+which imports this module.
 """
 
 from __future__ import annotations
@@ -114,12 +117,6 @@ class Tensor:
         """The same data, cut from the graph."""
         return Tensor(self.data)
 
-    def backward(self, gradient=None, retain_graph: bool | None = None, create_graph: bool = False) -> None:
-        """Accumulate d(self)/d(leaf) into every leaf's ``.grad`` (see :func:`minigan.autograd.backward`)."""
-        from minigan.autograd.engine import backward
-
-        backward(self, gradient, retain_graph=retain_graph, create_graph=create_graph)
-
     # -- leaving minigan ------------------------------------------------------
     def numpy(self) -> np.ndarray:
         """The data as a NumPy array (shared, not copied, on the CPU)."""
@@ -136,38 +133,6 @@ class Tensor:
     def __array__(self, dtype=None, copy=None):
         array = self.numpy()
         return array if dtype is None else array.astype(dtype, copy=False)
-
-    def to(self, *args, **kwargs) -> Tensor:
-        """``to(device)``, ``to(dtype)`` or ``to(device, dtype)``; differentiable, like torch."""
-        from minigan import ops
-
-        device = kwargs.pop("device", None)
-        dtype = kwargs.pop("dtype", None)
-        if kwargs:
-            raise TypeError(f"to() got unexpected arguments {sorted(kwargs)}")
-        for arg in args:
-            if isinstance(arg, str):
-                device = arg
-            else:
-                dtype = arg
-        out = self
-        if dtype is not None and np.dtype(dtype) != self.dtype:
-            out = ops.cast(out, dtype=np.dtype(dtype))
-        if device is not None and device_of(out.data) != str(device).split(":")[0]:
-            out = ops.to_device(out, device=str(device))
-        return out
-
-    def cpu(self) -> Tensor:
-        return self.to("cpu")
-
-    def cuda(self) -> Tensor:
-        return self.to("cuda")
-
-    def float(self) -> Tensor:
-        return self.to(np.float32)
-
-    def double(self) -> Tensor:
-        return self.to(np.float64)
 
     # -- Python protocol ------------------------------------------------------
     __hash__ = object.__hash__  # by identity, as torch; == is elementwise

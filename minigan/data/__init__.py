@@ -1,8 +1,9 @@
 """Data: toy distributions with known modes, bundled digits, IDX (MNIST) files, image folders, batching."""
 
 from minigan.data.images import ImageDataset, digits, fashion_mnist, image_folder, load_idx, mnist, to_unit_range
-from minigan.data.loader import DataLoader
+from minigan.data.loader import Batch, DataLoader
+from minigan.data.source import DataSource
 from minigan.data.toy import TOYS, ToyDistribution, grid25, mixture1d, ring8, spiral, toy
 
 __all__ = ["ImageDataset", "digits", "fashion_mnist", "image_folder", "load_idx", "mnist", "to_unit_range",
-           "DataLoader", "TOYS", "ToyDistribution", "grid25", "mixture1d", "ring8", "spiral", "toy"]
+           "Batch", "DataLoader", "DataSource", "TOYS", "ToyDistribution", "grid25", "mixture1d", "ring8", "spiral", "toy"]

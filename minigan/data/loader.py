@@ -1,19 +1,40 @@
-"""A minimal data loader: shuffled minibatches from arrays, seeded, as tensors."""
+"""A minimal data loader: shuffled minibatches from arrays, seeded, as named batches of tensors."""
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 
 from minigan.autograd import Tensor
 from minigan.autograd.tensor import to_device
 
-__all__ = ["DataLoader"]
+__all__ = ["Batch", "DataLoader"]
+
+
+@dataclass(frozen=True)
+class Batch:
+    """One minibatch: samples ``x`` and, where the data has them, integer labels ``y`` or paired samples ``x_b``.
+
+    It unpacks like a tuple of the fields it has, as PyTorch's loaders
+    yield tuples: ``(x,) = batch`` for unlabelled data, ``x, y = batch`` for
+    labelled data.
+    """
+
+    x: Tensor
+    y: Tensor | None = None
+    x_b: Tensor | None = None
+
+    def __len__(self) -> int:
+        return self.x.shape[0]
+
+    def __iter__(self):
+        return iter([field for field in (self.x, self.y, self.x_b) if field is not None])
 
 
 class DataLoader:
-    """Iterate over ``(x,)`` or ``(x, y)`` minibatches of arrays, reshuffled every epoch.
+    """Iterate over minibatches of arrays, with their labels if given, reshuffled every epoch; each is a :class:`Batch`.
 
     The permutation comes from a NumPy generator seeded with ``seed``; its
     state is part of a training checkpoint, so a resumed run sees the same
@@ -41,7 +62,7 @@ class DataLoader:
 
     def _batch(self, idx: np.ndarray):
         x = Tensor(to_device(self.data[idx], self.device))
-        return (x,) if self.labels is None else (x, Tensor(to_device(self.labels[idx], self.device)))
+        return Batch(x) if self.labels is None else Batch(x, Tensor(to_device(self.labels[idx], self.device)))
 
     def __iter__(self):
         """One epoch."""

@@ -15,9 +15,9 @@ from minigan.losses.adversarial import *  # noqa: F403
 from minigan.losses.auxiliary import *  # noqa: F403
 from minigan.losses.fgan import *  # noqa: F403
 from minigan.losses.penalties import *  # noqa: F403
-from minigan.losses.registry import AdversarialLoss, available, get, register
+from minigan.losses.registry import LOSSES, AdversarialLoss, available, get, register
 
 __all__ = [
-    "get", "available", "register", "AdversarialLoss",
+    "get", "available", "register", "AdversarialLoss", "LOSSES",
     *adversarial.__all__, *fgan.__all__, *penalties.__all__, *auxiliary.__all__,
 ]

@@ -11,12 +11,14 @@ outputs on real data (:math:`n` values), ``f`` its outputs on generated data
 Logit losses are written with :math:`\operatorname{softplus}(x) = \log(1 + e^x)`,
 :math:`-\log\sigma(x) = \operatorname{softplus}(-x)` and
 :math:`-\log(1 - \sigma(x)) = \operatorname{softplus}(x)`, evaluated as
-``logaddexp(0, x)``: finite for logits of any size, whereas
+:math:`\max(x, 0) + \log(1 + e^{-|x|})` by the kernel :func:`minigan.kernels.softplus` (on arrays,
+in the forwards): finite for logits of any size, whereas
 :math:`\log \sigma(x)` computed directly is :math:`-\infty` once :math:`\sigma(x)` underflows.
 """
 
 from __future__ import annotations
 
+from minigan import kernels
 from minigan.autograd import Tensor, no_grad, primitive
 from minigan.kernels import array_module
 from minigan.losses.registry import AdversarialLoss, register
@@ -27,11 +29,6 @@ __all__ = ["MinimaxLoss", "NonSaturatingLoss", "LSGANLoss", "HingeLoss", "Wasser
 
 
 # -- shared pieces ---------------------------------------------------------------------------------
-
-def softplus_array(x):
-    r""":math:`\log(1 + e^x)` on an array, finite for any ``x``."""
-    return array_module(x).logaddexp(0, x)
-
 
 def mean_grad(g: Tensor, slope, x: Tensor) -> Tensor:
     r""":math:`\bar x = \bar L\, \phi'(x) / n` for :math:`L = \frac1n \sum_i \phi(x_i)`, shaped like ``x``.
@@ -74,7 +71,7 @@ def bce_d_loss(r, f, *, real_label):
     where :math:`\sigma(r) \approx 1`, which :math:`\sigma(r) - 1` would cancel away.
     """
     t = real_label
-    return (t * softplus_array(-r) + (1 - t) * softplus_array(r)).mean() + softplus_array(f).mean()
+    return (t * kernels.softplus(-r) + (1 - t) * kernels.softplus(r)).mean() + kernels.softplus(f).mean()
 
 
 @bce_d_loss.vjp
@@ -87,7 +84,7 @@ def _(g, loss, r, f, *, real_label):
 def saturating_g_loss(f):
     r""":math:`L = \mathbb E \log(1 - \sigma(f)) = -\mathbb E \operatorname{softplus}(f)`;
     :math:`\bar f = -\bar L\,\sigma(f)/m`."""
-    return -softplus_array(f).mean()
+    return -kernels.softplus(f).mean()
 
 
 @saturating_g_loss.vjp
@@ -99,7 +96,7 @@ def _(g, loss, f):
 def nonsaturating_g_loss(f):
     r""":math:`L = -\mathbb E \log\sigma(f) = \mathbb E \operatorname{softplus}(-f)`;
     :math:`\bar f = -\bar L\,\sigma(-f)/m`."""
-    return softplus_array(-f).mean()
+    return kernels.softplus(-f).mean()
 
 
 @nonsaturating_g_loss.vjp
@@ -147,6 +144,8 @@ class MinimaxLoss(AdversarialLoss):
     Salimans, Goodfellow, Zaremba, Cheung, Radford, Chen. Improved Techniques
     for Training GANs. NeurIPS 2016 (one-sided label smoothing).
     """
+
+    ranges = {"real_label": "(0, 1]"}
 
     def __init__(self, real_label: float = 1.0):
         if not 0 < real_label <= 1:
@@ -395,7 +394,7 @@ def relativistic_loss(a, b):
     With :math:`d = a - b` and :math:`s = \sigma(-d)`:
     :math:`\bar a = -\bar L\, s / n`, :math:`\bar b = \bar L\, s / n`.
     """
-    return softplus_array(b - a).mean()
+    return kernels.softplus(b - a).mean()
 
 
 @relativistic_loss.vjp
@@ -415,7 +414,7 @@ def relativistic_average_loss(a, b):
     mean passes its share back to every element:
     :math:`\bar a_i = -\bar L\,(p_i + \mathbb E q)/n`, :math:`\bar b_j = \bar L\,(q_j + \mathbb E p)/m`.
     """
-    return softplus_array(b.mean() - a).mean() + softplus_array(b - a.mean()).mean()
+    return kernels.softplus(b.mean() - a).mean() + kernels.softplus(b - a.mean()).mean()
 
 
 @relativistic_average_loss.vjp

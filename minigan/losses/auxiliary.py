@@ -232,6 +232,8 @@ class EBGANLoss(AdversarialLoss):
     2017 (arXiv:1609.03126, 2016).
     """
 
+    ranges = {"margin": "(0, inf)"}
+
     def __init__(self, margin: float = 1.0):
         self.margin = float(margin)
 
@@ -268,6 +270,8 @@ class BEGANLoss(AdversarialLoss):
     Berthelot, Schumm, Metz. BEGAN: Boundary Equilibrium Generative Adversarial
     Networks. arXiv:1703.10717, 2017.
     """
+
+    ranges = {"gamma": "[0, 1]", "lambda_k": "[0, inf)", "k": "[0, 1]"}
 
     def __init__(self, gamma: float = 0.5, lambda_k: float = 0.001, k: float = 0.0):
         self.gamma, self.lambda_k, self.k = float(gamma), float(lambda_k), float(k)

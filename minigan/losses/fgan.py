@@ -44,9 +44,10 @@ from __future__ import annotations
 
 import math
 
+from minigan import kernels
 from minigan.autograd import Tensor, primitive
 from minigan.kernels import array_module
-from minigan.losses.adversarial import check_outputs, mean_grad, softplus_array
+from minigan.losses.adversarial import check_outputs, mean_grad
 from minigan.losses.registry import AdversarialLoss, register
 from minigan.ops import exp, sigmoid, tanh
 
@@ -276,11 +277,11 @@ class JensenShannonFGANLoss(FGANLoss):
 
     @staticmethod
     def activation(v):
-        return LOG_2 - softplus_array(-v)
+        return LOG_2 - kernels.softplus(-v)
 
     @staticmethod
     def conjugate(v):
-        return softplus_array(v) - LOG_2
+        return kernels.softplus(v) - LOG_2
 
     @staticmethod
     def activation_grad(v):

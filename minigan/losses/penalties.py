@@ -25,8 +25,12 @@ from __future__ import annotations
 
 from minigan.autograd import Tensor, grad, rand
 from minigan.ops import mean, norm, std, sum
+from minigan.registry import Registry
 
-__all__ = ["dragan_penalty", "gradient_penalty", "r1_penalty", "r2_penalty"]
+__all__ = ["dragan_penalty", "gradient_penalty", "r1_penalty", "r2_penalty", "PENALTIES", "Penalty",
+           "GradientPenalty", "R1Penalty", "R2Penalty", "DRAGANPenalty"]
+
+PENALTIES = Registry("penalty")
 
 
 def _input_gradient(D, x: Tensor) -> Tensor:
@@ -166,3 +170,68 @@ def dragan_penalty(D, real: Tensor, lambda_: float = 10.0, k: float = 1.0, c: fl
     noise = rand(real.shape, dtype=real.dtype, device=real.device, generator=generator)
     perturbed = real + c * std(real, unbiased=False) * noise
     return _distance_penalty(D, perturbed, lambda_, k, return_norm)
+
+
+# -- the penalties by name, as a trainer adds them to a critic's loss ---------------------------------------
+
+class Penalty:
+    """A regulariser of the critic added to its loss: ``penalty(D, real, fake)`` is a scalar Tensor.
+
+    ``D`` maps a batch to the critic's outputs (a conditional critic with its
+    labels bound in); ``real`` and ``fake`` are the batches its loss judged.
+    Options are the constructor's keyword parameters (see
+    :mod:`minigan.registry`); ``weight`` is always the first.
+    """
+
+    ranges = {"weight": "[0, inf)"}
+
+    def __init__(self, weight: float = 10.0):
+        self.weight = weight
+
+    def __call__(self, D, real: Tensor, fake: Tensor) -> Tensor:
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({', '.join(f'{k}={v!r}' for k, v in vars(self).items())})"
+
+
+@PENALTIES.register("gp")
+class GradientPenalty(Penalty):
+    r"""WGAN-GP between real and generated samples, :func:`gradient_penalty` (weight :math:`\lambda`)."""
+
+    ranges = {"weight": "[0, inf)", "target": "[0, inf)"}
+
+    def __init__(self, weight: float = 10.0, target: float = 1.0):
+        self.weight, self.target = weight, target
+
+    def __call__(self, D, real, fake):
+        return gradient_penalty(D, real, fake, self.weight, self.target)
+
+
+@PENALTIES.register("r1")
+class R1Penalty(Penalty):
+    r"""R1 on real samples, :func:`r1_penalty` (weight :math:`\gamma`)."""
+
+    def __call__(self, D, real, fake):
+        return r1_penalty(D, real, self.weight)
+
+
+@PENALTIES.register("r2")
+class R2Penalty(Penalty):
+    r"""R2 on generated samples, :func:`r2_penalty` (weight :math:`\gamma`)."""
+
+    def __call__(self, D, real, fake):
+        return r2_penalty(D, fake, self.weight)
+
+
+@PENALTIES.register("dragan")
+class DRAGANPenalty(Penalty):
+    r"""DRAGAN around real samples, :func:`dragan_penalty` (weight :math:`\lambda`, target norm ``k``, noise ``c``)."""
+
+    ranges = {"weight": "[0, inf)", "k": "[0, inf)", "c": "[0, inf)"}
+
+    def __init__(self, weight: float = 10.0, k: float = 1.0, c: float = 0.5):
+        self.weight, self.k, self.c = weight, k, c
+
+    def __call__(self, D, real, fake):
+        return dragan_penalty(D, real, self.weight, self.k, self.c)

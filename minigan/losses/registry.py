@@ -1,11 +1,17 @@
-"""Adversarial losses by name: ``get("hinge")``, ``available()``, and the ``register`` decorator."""
+"""Adversarial losses and gradient penalties by name: ``get("hinge")``, ``available()``, ``register``.
+
+Both are :class:`minigan.registry.Registry` tables: a loss's or a penalty's
+options are its constructor's keyword parameters, which is how a recipe sets
+them (``[loss] name = "lsgan"``, ``a = -1.0``).
+"""
 
 from __future__ import annotations
 
-__all__ = ["AdversarialLoss", "register", "get", "available"]
+from minigan.registry import Registry
 
-_REGISTRY: dict[str, type] = {}
-_ALIASES: dict[str, str] = {}
+__all__ = ["AdversarialLoss", "LOSSES", "register", "get", "available"]
+
+LOSSES = Registry("loss")
 
 
 class AdversarialLoss:
@@ -20,6 +26,8 @@ class AdversarialLoss:
     name: str = ""
     #: whether ``g_loss`` needs the discriminator's outputs on real data
     needs_real_for_g: bool = False
+    #: the interval each numeric option must lie in, e.g. ``{"real_label": "(0, 1]"}``
+    ranges: dict[str, str] = {}
 
     def d_loss(self, real_out, fake_out):
         raise NotImplementedError
@@ -34,26 +42,14 @@ class AdversarialLoss:
 
 def register(name: str, *aliases: str):
     """Class decorator: make a loss available as ``get(name)`` (and its aliases)."""
-    def decorate(cls):
-        if name in _REGISTRY or name in _ALIASES:
-            raise ValueError(f"a loss named {name!r} is already registered")
-        cls.name = name
-        _REGISTRY[name] = cls
-        for alias in aliases:
-            _ALIASES[alias] = name
-        return cls
-
-    return decorate
+    return LOSSES.register(name, *aliases)
 
 
-def get(name: str, **kwargs) -> AdversarialLoss:
+def get(name: str, **options) -> AdversarialLoss:
     """A new loss object by registered name or alias, with keyword hyper-parameters."""
-    key = _ALIASES.get(name, name)
-    if key not in _REGISTRY:
-        raise KeyError(f"unknown loss {name!r}; available: {', '.join(available())}")
-    return _REGISTRY[key](**kwargs)
+    return LOSSES.create(name, **options)
 
 
 def available() -> list[str]:
     """Registered loss names (not aliases), sorted."""
-    return sorted(_REGISTRY)
+    return LOSSES.available()

@@ -1,9 +1,18 @@
-"""Evaluate a training checkpoint: draw samples from its generator and compute the metrics that fit its data.
+"""Evaluate a generator through its sampling function: the metrics that fit its data.
 
 - toy data: mode coverage (mixtures only), Gaussian-kernel MMD, C2ST, DRS;
 - images: Fréchet distance and FD∞, KID, Inception-style score,
   precision/recall, density/coverage (all on the features of the digits
-  classifier unless a feature function is given), C2ST, DRS.
+  classifier unless a feature function is given), C2ST, DRS;
+- labelled images, on the digits classifier: the per-class Fréchet distance;
+  for generators asked for a class, the label accuracy; for generators given a
+  categorical code (InfoGAN), the mutual information between code and class
+  (see :mod:`minigan.metrics.conditional`).
+
+A generator is seen only through functions: ``sample(n, generator)`` returns
+``n`` samples as an array, ``sample_given(values, generator)`` one sample per
+class or code in ``values``, and ``critic(x)`` the discriminator's logits
+(for DRS). Nothing here knows how a generator was trained.
 
 With DRS the quality metrics are computed twice, on plain samples and on
 samples accepted by discriminator rejection sampling, and every result
@@ -15,15 +24,15 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
 import minigan as mg
-from minigan.metrics.c2st import classifier_two_sample_test, seeded
+from minigan.data import DataSource
+from minigan.metrics.c2st import classifier_two_sample_test
+from minigan.metrics.conditional import class_frechet_distance, code_mutual_information, label_accuracy
 from minigan.metrics.features import load_digits_classifier
 from minigan.metrics.frechet import frechet_distance, frechet_distance_infinity
 from minigan.metrics.kernel import gaussian_mmd2, kid
@@ -31,67 +40,80 @@ from minigan.metrics.manifold import density_coverage, precision_recall
 from minigan.metrics.modes import mode_coverage
 from minigan.metrics.rejection import discriminator_rejection_sampling
 from minigan.metrics.scores import inception_score
+from minigan.serialization import atomic_path
 
-__all__ = ["TOY_METRICS", "IMAGE_METRICS", "evaluate_checkpoint", "evaluate_models", "score_samples",
+__all__ = ["TOY_METRICS", "IMAGE_METRICS", "CLASS_METRICS", "evaluate_generator", "fitting_metrics", "score_samples",
            "format_table", "write_eval_json"]
 
 TOY_METRICS = ("mode_coverage", "mmd", "c2st", "drs")
 IMAGE_METRICS = ("fd", "fd_infinity", "kid", "inception_score", "precision_recall", "density_coverage", "c2st", "drs")
-BATCH = 1000  # samples per forward pass of G or D
+CLASS_METRICS = ("class_fd", "label_accuracy", "code_nmi")  # labelled images, on the digits classifier
 MIN_DRS_SAMPLES = 50  # fewer accepted samples than this are too few to score
 
 
-def evaluate_checkpoint(path, n: int = 5000, metrics=None, seed: int = 0, features: Callable | None = None,
-                        probabilities: Callable | None = None) -> dict:
-    """Metrics of the generator saved in a training checkpoint (its EMA weights when it has them).
+def evaluate_generator(sample: Callable, source: DataSource, n: int = 5000, metrics=None, seed: int = 0,
+                       features: Callable | None = None, probabilities: Callable | None = None,
+                       critic: Callable | None = None, sample_given: Callable | None = None,
+                       condition: str | None = None) -> dict:
+    """Metrics of the generator behind ``sample(n, generator) -> array`` against the real data of ``source``.
 
-    ``metrics`` is a list of names from :data:`TOY_METRICS` or :data:`IMAGE_METRICS`
-    (default: all that fit the data). ``features`` (images ``(N, C, H, W)`` ->
-    ``(N, D)``) and ``probabilities`` (-> ``(N, K)``) replace the digits
-    classifier for other image data; a ``name`` attribute on ``features``
-    names them in reports (the Fréchet distance is called FID only when that
-    name says Inception). Same checkpoint and seed, same numbers.
+    Toy data are compared with ``n`` fresh samples of the true distribution,
+    images with the training images. ``metrics`` is a list of names (default:
+    all that fit, see :func:`fitting_metrics`). ``features`` (images
+    ``(N, C, H, W)`` -> ``(N, D)``) and ``probabilities`` (-> ``(N, K)``)
+    replace the digits classifier for other image data; a ``name`` attribute on
+    ``features`` names them in reports. ``critic(x) -> logits`` enables DRS.
+    ``condition`` is ``"labels"`` for a generator asked for classes or
+    ``"categories"`` for one given a categorical code, and
+    ``sample_given(values, generator)`` then makes one sample per value.
+    Same inputs and seed, same numbers.
     """
-    from minigan.train.checkpoint import load_checkpoint
-    from minigan.train.setup import build_data, build_models
-
-    state = load_checkpoint(path)
-    config = state["config"]
-    with seeded(seed):  # model construction draws initial weights: keep the caller's random state intact
-        source = build_data(config)
-        G, D = build_models(config, source.shape, source.kind)
-    G.load_state_dict(state["G_ema"] if state.get("G_ema") else state["G"])
-    D.load_state_dict(state["D"])
-    scores = evaluate_models(G, D, source, n, metrics, seed, features, probabilities)
-    scores["data"] = config["data"]["name"]  # the dataset's name, where evaluate_models knows only its kind
-    return {"checkpoint": str(path), "recipe": config.get("recipe", ""), "step": int(state["step"]), **scores}
-
-
-def evaluate_models(G, D, source, n: int = 5000, metrics=None, seed: int = 0, features: Callable | None = None,
-                    probabilities: Callable | None = None) -> dict:
-    """Metrics of generator ``G`` (with discriminator ``D`` for DRS) against the real data of ``source``.
-
-    ``source`` is a :class:`minigan.train.setup.DataSource`; toy data are
-    compared with ``n`` fresh samples of the true distribution, images with
-    the training images.
-    """
-    names = _chosen_metrics(source, metrics)
-    latent_dim = _latent_dim(G)
-    real = source.toy.sample(n, np.random.default_rng(seed + 1)) if source.kind == "toy" else source.loader.data
     if source.kind == "image" and features is None:
         features, probabilities = _digits_features(source.shape)
-    fake = generate(G, n, latent_dim, mg.Generator(seed))
-    quality = [m for m in names if m != "drs"]
-    results = {"data": source.toy.name if source.toy else "images", "kind": source.kind, "seed": seed,
-               "n_generated": n, "n_real": len(real),
+    names = _chosen_metrics(fitting_metrics(source, probabilities is not None, condition), metrics, source.kind)
+    real = source.toy.sample(n, np.random.default_rng(seed + 1)) if source.kind == "toy" else source.samples
+    fake = sample(n, mg.Generator(seed))
+    quality = [m for m in names if m not in ("drs", *CLASS_METRICS)]
+    results = {"data": source.name, "kind": source.kind, "seed": seed, "n_generated": n, "n_real": len(real),
                "features": None if source.kind == "toy" else _features_name(features),
                "metrics": score_samples(fake, real, quality, seed, source.toy, features, probabilities)}
+    classes = [m for m in names if m in CLASS_METRICS]
+    if classes:
+        given = np.arange(n) % source.num_classes  # every class (or code) equally often
+        given_samples = sample_given(given, mg.Generator(seed + 3)) if condition else None
+        results["metrics"].update(_class_metrics(classes, source, fake, given, given_samples, condition, features,
+                                                 probabilities))
     if "drs" in names:
-        results["drs"] = _rejection_sampling(G, D, real, n, latent_dim, seed, source.loader.batch_size)
+        results["drs"] = _rejection_sampling(sample, critic, real, n, seed, source.loader.batch_size)
         accepted = results["drs"].pop("samples", None)
         if accepted is not None and len(accepted) >= MIN_DRS_SAMPLES:
             results["drs"]["metrics"] = score_samples(accepted, real, quality, seed, source.toy, features,
                                                       probabilities)
+    return results
+
+
+def fitting_metrics(source: DataSource, has_probabilities: bool, condition: str | None) -> tuple[str, ...]:
+    """The metrics that can be computed for a generator of ``source``'s data."""
+    if source.kind == "toy":
+        return tuple(m for m in TOY_METRICS if m != "mode_coverage" or source.toy.centres is not None)
+    fitting = IMAGE_METRICS
+    if source.labels is not None and has_probabilities:
+        fitting += ("class_fd",) + {"labels": ("label_accuracy",), "categories": ("code_nmi",)}.get(condition, ())
+    return fitting
+
+
+def _class_metrics(names, source, fake, given, given_samples, condition, features, probabilities) -> dict:
+    """Per-class Fréchet distance, label accuracy and code NMI (see :mod:`minigan.metrics.conditional`)."""
+    results = {}
+    if "class_fd" in names:  # by the class asked for where there is one, else by the class the classifier reads
+        samples, labels = ((given_samples, given) if condition == "labels"
+                           else (fake, probabilities(fake).argmax(axis=1)))
+        results["class_fd"] = class_frechet_distance(features(source.samples), source.labels, features(samples),
+                                                     labels)
+    if "label_accuracy" in names:
+        results["label_accuracy"] = label_accuracy(given, probabilities(given_samples))
+    if "code_nmi" in names:
+        results["code_nmi"] = code_mutual_information(given, probabilities(given_samples))
     return results
 
 
@@ -118,46 +140,27 @@ def score_samples(fake, real, names, seed: int = 0, toy=None, features: Callable
     return {name: metric_fns[name]() for name in names}
 
 
-def generate(G, n: int, latent_dim: int, generator: mg.Generator) -> np.ndarray:
-    """``n`` samples of ``G`` in eval mode from latents drawn with ``generator``, as one array."""
-    mode = G.training
-    G.eval()
-    try:
-        with mg.no_grad():
-            return np.concatenate([G(mg.randn(min(BATCH, n - i), latent_dim, generator=generator)).numpy()
-                                   for i in range(0, n, BATCH)])
-    finally:
-        G.train(mode)
-
-
-def _rejection_sampling(G, D, real, n, latent_dim, seed, batch_size) -> dict:
+def _rejection_sampling(sample, critic, real, n, seed, batch_size) -> dict:
     """DRS with D's logit recalibrated on real vs generated samples; the accepted samples under ``samples``."""
-    pack = getattr(D, "pack", 1)
-    if pack > 1:
-        return {"skipped": f"D judges packs of {pack} samples (PacGAN), not single samples"}
+    if critic is None:
+        return {"skipped": "no discriminator that scores single samples (it judges packs or needs labels)"}
     z_source = mg.Generator(seed + 2)
 
-    def sample(m):
-        return generate(G, m, latent_dim, z_source)
+    def proposals(m):
+        return sample(m, z_source)
 
-    raw_logit = _discriminator_logit(D, batch_size)
-    scale, offset = _calibrate(raw_logit(real[:n]), raw_logit(sample(min(n, len(real)))))
-    result = discriminator_rejection_sampling(sample, lambda x: scale * raw_logit(x) + offset, n, seed=seed)
+    raw_logit = _in_batches(critic, batch_size)
+    scale, offset = _calibrate(raw_logit(real[:n]), raw_logit(proposals(min(n, len(real)))))
+    result = discriminator_rejection_sampling(proposals, lambda x: scale * raw_logit(x) + offset, n, seed=seed)
     return {"samples": result.samples, "acceptance_rate": result.acceptance_rate, "n_proposed": result.n_proposed,
             "n_accepted": len(result.samples), "calibration": {"scale": scale, "offset": offset}}
 
 
-def _discriminator_logit(D, batch_size: int) -> Callable[[np.ndarray], np.ndarray]:
-    """``x -> D(x)`` as in training: train mode (batch statistics) on batches of one kind of sample."""
+def _in_batches(critic: Callable, batch_size: int) -> Callable[[np.ndarray], np.ndarray]:
+    """``x -> critic(x)`` as in training (batch statistics), on near-equal chunks of about ``batch_size``."""
     def logit(x):
-        mode = D.training
-        D.train()
-        try:
-            with mg.no_grad():  # near-equal chunks of about batch_size: no batch of one sample
-                chunks = np.array_split(x, max(1, round(len(x) / batch_size)))
-                return np.concatenate([D(mg.tensor(c)).numpy().reshape(-1) for c in chunks]).astype(np.float64)
-        finally:
-            D.train(mode)
+        chunks = np.array_split(x, max(1, round(len(x) / batch_size)))  # no batch of one sample
+        return np.concatenate([np.asarray(critic(c)).reshape(-1) for c in chunks]).astype(np.float64)
     return logit
 
 
@@ -176,16 +179,12 @@ def _calibrate(real_logits: np.ndarray, fake_logits: np.ndarray) -> tuple[float,
     return float(fit.coef_[0, 0]), float(fit.intercept_[0])
 
 
-def _chosen_metrics(source, metrics) -> list[str]:
-    fitting = TOY_METRICS if source.kind == "toy" else IMAGE_METRICS
-    if source.kind == "toy" and source.toy.centres is None:
-        fitting = tuple(m for m in fitting if m != "mode_coverage")  # a curve has no modes to count
+def _chosen_metrics(fitting: tuple[str, ...], metrics, kind: str) -> list[str]:
     if metrics is None:
         return list(fitting)
     unknown = [m for m in metrics if m not in fitting]
     if unknown:
-        raise ValueError(f"metrics {', '.join(unknown)} do not apply to {source.kind} data; "
-                         f"choose from {', '.join(fitting)}")
+        raise ValueError(f"metrics {', '.join(unknown)} do not apply to {kind} data; choose from {', '.join(fitting)}")
     return list(dict.fromkeys(metrics))
 
 
@@ -203,12 +202,6 @@ def _features_name(features) -> str:
     if type(owner).__name__ == "DigitsClassifier":
         return "digits classifier"
     return getattr(features, "name", "custom features")
-
-
-def _latent_dim(G) -> int:
-    if not hasattr(G, "latent_dim"):
-        raise ValueError(f"{type(G).__name__} has no latent_dim attribute; cannot draw latents for it")
-    return G.latent_dim
 
 
 def _equal_sizes(a: np.ndarray, b: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -243,6 +236,9 @@ def _rows(features: str | None) -> list[tuple[str, str, Callable[[dict], str]]]:
         ("fd_infinity", f"{fd_inf}{by}", lambda r: f"{r['fd_infinity']:.4g}"),
         ("kid", f"KID{by}", lambda r: f"{r['kid']:.3g} ± {r['kid_std']:.1g}"),
         ("inception_score", f"{score}{by}", lambda r: f"{r['score']:.3f} ± {r['std']:.2f}"),
+        ("class_fd", f"per-class {fd}{by}, mean", lambda r: f"{r['mean']:.4g}"),
+        ("label_accuracy", "label accuracy (class read = class asked for)", lambda r: f"{r['accuracy']:.3f}"),
+        ("code_nmi", "NMI(categorical code; class read)", lambda r: f"{r['nmi']:.3f}"),
         ("precision_recall", "precision (k=3)", lambda r: f"{r['precision']:.3f}"),
         ("precision_recall", "recall (k=3)", lambda r: f"{r['recall']:.3f}"),
         ("density_coverage", "density (k=5)", lambda r: f"{r['density']:.3f}"),
@@ -296,18 +292,12 @@ def _drs_line(drs: dict) -> str:
 
 
 def write_eval_json(results: dict, path) -> Path:
-    """Save results as JSON, atomically (a temporary file in the same folder, then a rename); NaN becomes null."""
+    """Save results as JSON, atomically (nothing is written if they cannot be); NaN becomes null."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     text = json.dumps(_jsonable(results), indent=2, allow_nan=False) + "\n"
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
+    with atomic_path(path) as tmp:
+        tmp.write_text(text)
     return path
 
 

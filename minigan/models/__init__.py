@@ -1,6 +1,14 @@
-"""Generator and discriminator families: MLP (Goodfellow et al. 2014) and DCGAN (Radford et al. 2015)."""
+"""Generator and discriminator families: MLP (Goodfellow et al. 2014) and DCGAN (Radford et al. 2015),
+the conditional wrappers (cGAN, projection discriminator, ACGAN) and InfoGAN's Q head."""
 
+from minigan.models.common import dcgan_init_
+from minigan.models.conditional import (AuxiliaryClassifierDiscriminator, ConcatDiscriminator, ConditionalGenerator,
+                                        LatentCodeHead, ProjectionDiscriminator)
 from minigan.models.dcgan import DCGANDiscriminator, DCGANGenerator, dcgan_plan
 from minigan.models.mlp import MLPDiscriminator, MLPGenerator
 
-__all__ = ["MLPGenerator", "MLPDiscriminator", "DCGANGenerator", "DCGANDiscriminator", "dcgan_plan"]
+__all__ = [
+    "MLPGenerator", "MLPDiscriminator", "DCGANGenerator", "DCGANDiscriminator", "dcgan_plan", "dcgan_init_",
+    "ConditionalGenerator", "ConcatDiscriminator", "ProjectionDiscriminator", "AuxiliaryClassifierDiscriminator",
+    "LatentCodeHead",
+]

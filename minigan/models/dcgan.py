@@ -8,6 +8,8 @@ output; LeakyReLU(0.2) in D. Channel widths halve as resolution doubles.
 
 from __future__ import annotations
 
+from itertools import islice
+
 from minigan import nn
 from minigan.models.common import maybe_spectral_norm, pack_samples
 
@@ -53,12 +55,20 @@ class DCGANGenerator(nn.Module):
 
 
 class DCGANDiscriminator(nn.Module):
-    """Images ``(N, channels, size, size)`` -> one logit per image (per pack of ``pack`` images).
+    r"""Images ``(N, channels, size, size)`` -> one logit per image (per pack of ``pack`` images).
 
     Switches: ``batch_norm=False`` for WGAN-GP critics (the penalty is per
     sample), ``spectral_norm`` (SNGAN), ``minibatch_std`` (a std-dev feature
     map before the last conv), ``self_attention`` (SAGAN block after the first
     downsampling), ``pack`` (PacGAN).
+
+    Body and head, for conditional and auxiliary discriminators:
+    :math:`D(x) = \psi(\phi(x))` with :meth:`features` :math:`\phi`, the
+    ``(C, s, s)`` map before the last conv flattened to ``(N, feature_dim)``,
+    :math:`F = C s^2`, and :meth:`head` :math:`\psi`, that conv (its kernel
+    covers the whole :math:`s \times s` map, so :math:`\psi` is affine in
+    :math:`h`) giving ``(N, 1)``. ``D(x)`` and ``D.head(D.features(x))`` run the
+    same layers on the same arrays and agree to the last bit.
     """
 
     def __init__(self, image_size: int = 28, channels: int = 1, width: int = 64, batch_norm: bool = True,
@@ -81,6 +91,23 @@ class DCGANDiscriminator(nn.Module):
             c += 1
         layers += [maybe_spectral_norm(nn.Conv2d(c, 1, start, 1, 0), sn), nn.Flatten()]
         self.net = nn.Sequential(*layers)
+        self.feature_dim = c * start * start
+        self._feature_map = (c, start, start)  # what the last conv reads
 
     def forward(self, x):
         return self.net(pack_samples(x, self.pack))
+
+    def features(self, x):
+        r""":math:`\phi(x)`: every layer but the last conv, flattened to ``(N, feature_dim)`` (one row per pack)."""
+        h = pack_samples(x, self.pack)
+        for layer in islice(self.net, len(self.net) - 2):
+            h = layer(h)
+        return h.reshape(h.shape[0], self.feature_dim)
+
+    def head(self, h):
+        r""":math:`\psi(h)`: the last conv on features ``(N, feature_dim)`` viewed as its map, ``(N, 1)``."""
+        if h.ndim != 2 or h.shape[1] != self.feature_dim:
+            raise ValueError(f"DCGANDiscriminator.head: expected features of shape (N, {self.feature_dim}), "
+                             f"got {h.shape}")
+        conv, flatten = self.net[-2], self.net[-1]
+        return flatten(conv(h.reshape((h.shape[0],) + self._feature_map)))

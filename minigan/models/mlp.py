@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from itertools import islice
 
 from minigan import nn
 from minigan.models.common import activation, maybe_spectral_norm, pack_samples
@@ -38,7 +39,13 @@ class MLPGenerator(nn.Module):
 
 
 class MLPDiscriminator(nn.Module):
-    """Samples of ``in_shape`` -> one logit per sample (per pack of ``pack`` samples)."""
+    r"""Samples of ``in_shape`` -> one logit per sample (per pack of ``pack`` samples).
+
+    Body and head: :math:`D(x) = \psi(\phi(x))` with :meth:`features`
+    :math:`\phi` (every layer but the last, ``(N, feature_dim)``) and
+    :meth:`head` :math:`\psi` (the last Linear, ``(N, 1)``); ``D(x)`` and
+    ``D.head(D.features(x))`` agree to the last bit.
+    """
 
     def __init__(self, in_shape, hidden=(256, 256), activation_fn: str = "leaky_relu", spectral_norm: bool = False,
                  layer_norm: bool = False, minibatch_std: bool = False, pack: int = 1, dropout: float = 0.0):
@@ -56,7 +63,23 @@ class MLPDiscriminator(nn.Module):
             width += 1
         layers.append(maybe_spectral_norm(nn.Linear(width, 1), spectral_norm))
         self.net = nn.Sequential(*layers)
+        self.feature_dim = width
 
     def forward(self, x):
         x = pack_samples(x, self.pack)
         return self.net(x.reshape(x.shape[0], -1))
+
+    def features(self, x):
+        r""":math:`\phi(x)`: every layer but the last, ``(N, feature_dim)`` (one row per pack)."""
+        x = pack_samples(x, self.pack)
+        h = x.reshape(x.shape[0], -1)
+        for layer in islice(self.net, len(self.net) - 1):
+            h = layer(h)
+        return h
+
+    def head(self, h):
+        r""":math:`\psi(h)`: the last Linear on features ``(N, feature_dim)``, ``(N, 1)``."""
+        if h.ndim != 2 or h.shape[1] != self.feature_dim:
+            raise ValueError(f"MLPDiscriminator.head: expected features of shape (N, {self.feature_dim}), "
+                             f"got {h.shape}")
+        return self.net[-1](h)

@@ -7,8 +7,6 @@ Fan-in and fan-out of a weight of shape ``(d0, d1, k...)`` are
 - Xavier/Glorot (Glorot & Bengio 2010): :math:`\mathrm{Var}(w) = g^2 \cdot 2/(\mathrm{fan_{in}} + \mathrm{fan_{out}})`.
 - Kaiming/He (He et al. 2015): :math:`\mathrm{Var}(w) = g^2 / \mathrm{fan}`, with gain
   :math:`g = \sqrt{2/(1 + a^2)}` for leaky ReLU of slope :math:`a`.
-- DCGAN (Radford et al. 2015): conv weights :math:`\mathcal N(0, 0.02^2)`, norm scales
-  :math:`\mathcal N(1, 0.02^2)`, biases 0.
 """
 
 from __future__ import annotations
@@ -22,7 +20,7 @@ from minigan.autograd.creation import Generator, default_generator
 
 __all__ = [
     "calculate_gain", "uniform_", "normal_", "constant_", "zeros_", "ones_", "xavier_uniform_",
-    "xavier_normal_", "kaiming_uniform_", "kaiming_normal_", "dcgan_init_", "fan_in_and_fan_out",
+    "xavier_normal_", "kaiming_uniform_", "kaiming_normal_", "fan_in_and_fan_out",
 ]
 
 
@@ -119,24 +117,3 @@ def default_init_(weight: Tensor, bias: Tensor | None, generator: Generator | No
         fan_in, _ = fan_in_and_fan_out(weight)
         bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0.0
         uniform_(bias, -bound, bound, generator)
-
-
-def dcgan_init_(module, generator: Generator | None = None):
-    """Radford et al. 2015: N(0, 0.02) for conv and linear weights, N(1, 0.02) for norm scales, zero biases.
-
-    Acts on ``module`` itself; use ``model.apply(dcgan_init_)`` for a whole network.
-    """
-    from minigan.nn.conv import Conv2d, ConvTranspose2d
-    from minigan.nn.linear import Linear
-    from minigan.nn.normalization import _Norm
-
-    if isinstance(module, (Conv2d, ConvTranspose2d, Linear)):
-        weight = module._parameters.get("weight", module._parameters.get("weight_orig"))  # spectral norm renames it
-        normal_(weight, 0.0, 0.02, generator)
-        if module.bias is not None:
-            zeros_(module.bias)
-    elif isinstance(module, _Norm) and module.weight is not None:
-        normal_(module.weight, 1.0, 0.02, generator)
-        if module.bias is not None:
-            zeros_(module.bias)
-    return module

@@ -8,6 +8,7 @@ compositions overflow: :math:`\log\sum e^{x}` for large logits,
 from __future__ import annotations
 
 from minigan.autograd import Tensor, primitive
+from minigan import kernels
 from minigan.kernels import array_module
 from minigan.ops.elementwise import exp, sigmoid, softplus
 from minigan.ops.reduce import mean, sum
@@ -67,12 +68,11 @@ def _bce_with_logits(x, t):
 
     .. math:: \ell = -t \log\sigma(x) - (1 - t)\log(1 - \sigma(x)) = \operatorname{softplus}(x) - t x
 
-    evaluated as :math:`\max(x, 0) - t x + \log(1 + e^{-|x|})`, finite for any :math:`x`.
+    evaluated with :func:`minigan.kernels.softplus`, finite for any :math:`x`.
 
     VJP: :math:`\bar x = \bar\ell\,(\sigma(x) - t)`, :math:`\bar t = -\bar\ell\, x`.
     """
-    xp = array_module(x)
-    return xp.maximum(x, 0) - t * x + xp.log1p(xp.exp(-xp.abs(x)))
+    return kernels.softplus(x) - t * x
 
 
 @_bce_with_logits.vjp

@@ -8,7 +8,10 @@ from __future__ import annotations
 
 from numbers import Number
 
+import numpy as np
+
 from minigan.autograd import Tensor
+from minigan.autograd.tensor import device_of
 from minigan.ops import binary, elementwise, functional, linalg, reduce, shape
 
 
@@ -23,6 +26,25 @@ def _rpow(x, base):
 def _flip(op):
     """``other <op> tensor``: the reflected operator."""
     return lambda x, other: op(other, x)
+
+
+def to(x, *args, **kwargs) -> Tensor:
+    """``to(device)``, ``to(dtype)`` or ``to(device, dtype)``; differentiable, like torch."""
+    device = kwargs.pop("device", None)
+    dtype = kwargs.pop("dtype", None)
+    if kwargs:
+        raise TypeError(f"to() got unexpected arguments {sorted(kwargs)}")
+    for arg in args:
+        if isinstance(arg, str):
+            device = arg
+        else:
+            dtype = arg
+    out = x
+    if dtype is not None and np.dtype(dtype) != x.dtype:
+        out = elementwise.cast(out, dtype=np.dtype(dtype))
+    if device is not None and device_of(out.data) != str(device).split(":")[0]:
+        out = elementwise.to_device(out, device=str(device))
+    return out
 
 
 def _size_args(fn):
@@ -55,6 +77,8 @@ METHODS = {
     "unsqueeze": shape.unsqueeze, "broadcast_to": lambda x, shape_: shape.broadcast_to(x, shape=tuple(shape_)),
     "sum_to": lambda x, shape_: shape.unbroadcast(x, tuple(shape_)),
     "log_softmax": functional.log_softmax, "softmax": functional.softmax,
+    "to": to, "cpu": lambda x: to(x, "cpu"), "cuda": lambda x: to(x, "cuda"),
+    "float": lambda x: to(x, np.float32), "double": lambda x: to(x, np.float64),
 }
 
 

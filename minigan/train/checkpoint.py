@@ -1,8 +1,9 @@
 """Training checkpoints on disk: the file name a run folder keeps its latest one under, and reading one back.
 
 A checkpoint is :meth:`minigan.train.trainer.Trainer.state_dict` saved with
-:func:`minigan.save`: weights, optimiser states, RNG states and the
-configuration, marked ``format = "minigan-checkpoint"``.
+:func:`minigan.save`: the configuration, every network of the game by name,
+the averaged (EMA) generators, each player's optimiser, the RNG and loader
+states, marked ``format = "minigan-checkpoint"``.
 """
 
 from __future__ import annotations
@@ -19,4 +20,7 @@ def load_checkpoint(path) -> dict:
     state = mg.load(path)
     if not isinstance(state, dict) or state.get("format") != "minigan-checkpoint":
         raise ValueError(f"{path} is not a minigan training checkpoint")
+    if "networks" not in state:
+        raise ValueError(f"{path} was written by a minigan without games (networks G and D at its top level); "
+                         "train it again with this version")
     return state

@@ -1,37 +1,28 @@
-"""Building a run from its configuration: the data, the two networks, their optimisers and the loss."""
+"""Building a run from its configuration: the data, the game (its networks and loss), the penalty, the optimisers."""
 
 from __future__ import annotations
-
-from dataclasses import dataclass
 
 import numpy as np
 
 from minigan import data as datasets
-from minigan import losses, nn, optim
-from minigan.models import DCGANDiscriminator, DCGANGenerator, MLPDiscriminator, MLPGenerator
-from minigan.train.config import ConfigError
+from minigan import nn, optim
+from minigan.data import DataSource
+from minigan.games import GAMES, Game
+from minigan.losses import LOSSES, PENALTIES, Penalty
+from minigan.registry import ConfigError
+from minigan.train.config import NO_PENALTY
 
-__all__ = ["DataSource", "build_data", "build_models", "build_optimizer", "build_loss", "PENALTIES"]
-
-
-@dataclass
-class DataSource:
-    """Real samples for training: a loader, the sample shape, and (for toys) the distribution itself."""
-
-    loader: datasets.DataLoader
-    shape: tuple[int, ...]
-    kind: str                                   # "image" or "toy"
-    toy: datasets.ToyDistribution | None = None
-    labels: np.ndarray | None = None
+__all__ = ["build_data", "build_game", "build_penalty", "build_optimizer"]
 
 
 def build_data(config: dict) -> DataSource:
+    """The training data the configuration names, with its labels when it has them."""
     c, seed = config["data"], config["train"]["seed"]
     name, batch = c["name"], c["batch_size"]
     if name in datasets.TOYS:
         toy = datasets.toy(name)
         points = toy.sample(50_000, np.random.default_rng(seed))  # a fixed training set, like an image dataset
-        return DataSource(datasets.DataLoader(points, batch_size=batch, seed=seed), (toy.dim,), "toy", toy)
+        return DataSource(datasets.DataLoader(points, batch_size=batch, seed=seed), (toy.dim,), "toy", name, toy)
     if name == "digits":
         images = datasets.digits("train")
     elif name in ("mnist", "fashion_mnist"):
@@ -45,34 +36,31 @@ def build_data(config: dict) -> DataSource:
     else:
         raise ConfigError(f"unknown data.name {name!r}; choose from digits, mnist, fashion_mnist, image_folder, "
                           f"{', '.join(datasets.TOYS)}")
-    loader = datasets.DataLoader(images.images, batch_size=batch, seed=seed)
-    return DataSource(loader, images.shape, "image", labels=images.labels)
+    loader = datasets.DataLoader(images.images, images.labels, batch_size=batch, seed=seed)
+    return DataSource(loader, images.shape, "image", name)
 
 
-def build_models(config: dict, shape: tuple[int, ...], kind: str) -> tuple[nn.Module, nn.Module]:
-    m = config["model"]
-    if m["family"] == "mlp":
-        G = MLPGenerator(m["latent_dim"], shape, m["g_hidden"], batch_norm=m["g_batch_norm"],
-                         output="tanh" if kind == "image" else "linear")
-        D = MLPDiscriminator(shape, m["d_hidden"], spectral_norm=m["spectral_norm"],
-                             minibatch_std=m["minibatch_std"], pack=m["pack"])
-    elif m["family"] == "dcgan":
-        if kind != "image" or shape[1] != shape[2]:
-            raise ConfigError(f"model.family = 'dcgan' needs square images, got data of shape {shape}")
-        G = DCGANGenerator(m["latent_dim"], shape[1], shape[0], m["g_width"], m["g_batch_norm"], m["self_attention"])
-        D = DCGANDiscriminator(shape[1], shape[0], m["d_width"], m["d_batch_norm"], m["spectral_norm"],
-                               m["minibatch_std"], m["self_attention"], m["pack"])
-    else:
-        raise ConfigError(f"unknown model.family {m['family']!r}; choose from mlp, dcgan")
-    if m["dcgan_init"]:
-        G.apply(nn.init.dcgan_init_)
-        D.apply(nn.init.dcgan_init_)
-    return G, D
+def _options(config: dict, section: str) -> dict:
+    return {key: value for key, value in config[section].items() if key != "name"}
 
 
-def build_optimizer(config: dict, module: nn.Module, lr: float) -> optim.Optimizer:
+def build_game(config: dict, data: DataSource) -> Game:
+    """The family of ``[game]`` with its networks (initial weights from the default generator) and ``[loss]``."""
+    loss = LOSSES.create(config["loss"]["name"], **_options(config, "loss"))
+    return GAMES.create(config["game"]["name"], data, config["model"], loss, **_options(config, "game"))
+
+
+def build_penalty(config: dict) -> Penalty | None:
+    """The ``[penalty]`` on critic players, or None; ``every`` is the trainer's, not the penalty's."""
+    options = {key: value for key, value in _options(config, "penalty").items() if key != "every"}
+    name = config["penalty"]["name"]
+    return None if name == NO_PENALTY else PENALTIES.create(name, **options)
+
+
+def build_optimizer(config: dict, modules: list[nn.Module], lr: float) -> optim.Optimizer:
+    """The ``[optim]`` optimiser over the parameters of ``modules`` (each parameter once, even if shared)."""
     o = config["optim"]
-    params = list(module.parameters())
+    params = list({id(p): p for module in modules for p in module.parameters()}.values())
     if o["name"] == "adam":
         return optim.Adam(params, lr=lr, betas=(o["beta1"], o["beta2"]))
     if o["name"] == "rmsprop":
@@ -80,19 +68,3 @@ def build_optimizer(config: dict, module: nn.Module, lr: float) -> optim.Optimiz
     if o["name"] == "sgd":
         return optim.SGD(params, lr=lr, momentum=o["momentum"])
     raise ConfigError(f"unknown optim.name {o['name']!r}; choose from adam, rmsprop, sgd")
-
-
-PENALTIES = {"none", "gp", "r1", "r2", "dragan"}
-
-
-def build_loss(config: dict) -> losses.AdversarialLoss:
-    c = config["loss"]
-    if c["name"] not in losses.available():
-        raise ConfigError(f"unknown loss.name {c['name']!r}; available: {', '.join(losses.available())}")
-    if c["name"] in ("ebgan", "began"):
-        raise ConfigError(f"loss.name = {c['name']!r} needs an autoencoder discriminator whose output is a "
-                          "reconstruction energy; the trainer's models output logits, so use it from Python")
-    if c["penalty"] not in PENALTIES:
-        raise ConfigError(f"unknown loss.penalty {c['penalty']!r}; choose from {', '.join(sorted(PENALTIES))}")
-    kwargs = {"real_label": c["real_label"]} if c["name"] in ("minimax", "nonsaturating") else {}
-    return losses.get(c["name"], **kwargs)

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import math
 import os
 from pathlib import Path
 
 import numpy as np
 
-from minigan.serialization import atomic_path
+from minigan.serialization import atomic_path, read_jsonl
 
 __all__ = ["image_grid", "save_image_grid", "plot_toy_samples", "plot_losses", "plot_metrics", "save_animation",
            "save_interpolation"]
@@ -125,8 +124,10 @@ def plot_metrics(evaluations_path, path, keys=None, columns: int = 4) -> Path:
 
 
 def _records(path, caller: str) -> list[dict]:
-    """The JSON records of a ``.jsonl`` log, one per non-empty line."""
-    rows = [json.loads(line) for line in Path(path).read_text().splitlines() if line.strip()]
+    """The JSON records of a ``.jsonl`` log, one per non-empty line; an error if there are none."""
+    if not Path(path).exists():
+        raise FileNotFoundError(f"{caller}: no log at {path}")
+    rows = read_jsonl(path)
     if not rows:
         raise ValueError(f"{caller}: {path} holds no records")
     return rows

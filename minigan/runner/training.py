@@ -2,7 +2,9 @@
 
 This module sits above :mod:`minigan.train`, :mod:`minigan.metrics` and
 :mod:`minigan.viz` and uses all three; the training loop itself knows
-nothing of metrics or pictures.
+nothing of metrics or pictures. Every picture comes from the game's own
+``sample_grid`` (one row per class for conditional families, codes across
+rows and columns for InfoGAN).
 
 Layout of a run folder::
 
@@ -35,11 +37,12 @@ from tqdm import tqdm
 
 import minigan as mg
 from minigan import viz
+from minigan.metrics import fitting_metrics
 from minigan.metrics.c2st import seeded
-from minigan.metrics.evaluate import IMAGE_METRICS, TOY_METRICS, evaluate_models
+from minigan.runner.checkpoints import evaluate_game
 from minigan.serialization import atomic_path
 from minigan.train.checkpoint import CHECKPOINT, load_checkpoint
-from minigan.train.config import DEFAULTS, ConfigError
+from minigan.train.config import ConfigError, complete
 from minigan.train.trainer import MetricsLog, Trainer, TrainingDiverged, steps_per_second
 
 __all__ = ["QUICK_METRICS", "RunExists", "evaluation_metrics", "finish_pictures", "run_training"]
@@ -59,7 +62,11 @@ RECORDED = {
     "precision_recall": {"precision": "precision", "recall": "recall"},
     "density_coverage": {"density": "density", "coverage": "coverage"},
     "c2st": {"c2st": "accuracy"},
+    "class_fd": {"class_fd": "mean"},
+    "label_accuracy": {"label_accuracy": "accuracy"},
+    "code_nmi": {"code_nmi": "nmi"},
 }
+TOY_PICTURE_SAMPLES = 2500
 
 
 class RunExists(RuntimeError):
@@ -67,47 +74,44 @@ class RunExists(RuntimeError):
 
 
 def _picture(trainer: Trainer, path: Path, title: str) -> Path:
-    samples = trainer.samples()
-    if trainer.data.kind == "toy":
-        toy = trainer.data.toy
-        return viz.plot_toy_samples(samples, path, toy.centres, trainer.data.loader.data[:2500], title)
-    return viz.save_image_grid(samples, path)
+    """The game's picture from fixed latents (the same at every step): a grid of images, or 2-D points."""
+    game, data = trainer.game, trainer.data
+    n = TOY_PICTURE_SAMPLES if data.kind == "toy" else trainer.config["train"]["n_samples"]
+    samples, columns = game.sample_grid(n, mg.Generator(trainer.config["train"]["seed"] + 1))
+    if data.kind == "toy":
+        return viz.plot_toy_samples(samples, path, data.toy.centres, data.samples[:TOY_PICTURE_SAMPLES], title)
+    return viz.save_image_grid(samples, path, nrow=columns)
 
 
-def evaluation_metrics(config: dict, source) -> list[str]:
-    """The metrics to compute during training, checked against the data of ``source``.
+def evaluation_metrics(config: dict, game) -> list[str]:
+    """The metrics to compute during training, checked against the game's data and family.
 
     Raises :class:`ConfigError` naming the valid choices, so that a bad name
     stops the run before its first step.
     """
     t = config["train"]
-    if t["eval_every"] < 0 or t["eval_samples"] < 2:
-        raise ConfigError(f"train.eval_every must be >= 0 (0 disables) and train.eval_samples >= 2, "
-                          f"got {t['eval_every']} and {t['eval_samples']}")
-    valid = TOY_METRICS if source.kind == "toy" else IMAGE_METRICS
-    if source.kind == "toy" and source.toy.centres is None:
-        valid = tuple(m for m in valid if m != "mode_coverage")  # a curve has no modes to count
-    names = t["eval_metrics"] or [m for m in QUICK_METRICS[source.kind] if m in valid]
+    valid = fitting_metrics(game.data, game.data.kind == "image", game.condition)
+    names = t["eval_metrics"] or [m for m in QUICK_METRICS[game.data.kind] if m in valid]
     unknown = [m for m in names if m not in valid]
     if unknown:
-        data = config["data"]["name"]
+        data = game.data.name
         raise ConfigError(f"train.eval_metrics: {', '.join(map(repr, unknown))} cannot be computed on {data}; "
                           f"choose from {', '.join(valid)}")
-    if t["eval_every"] and source.kind == "image" and tuple(source.shape) != (1, 8, 8):
+    if t["eval_every"] and game.data.kind == "image" and tuple(game.data.shape) != (1, 8, 8):
         # the bundled feature network (minigan.metrics.load_digits_classifier) reads 8x8 digits only
         raise ConfigError(f"train.eval_every: image metrics during training use the digits classifier, which reads "
-                          f"8x8 images, but {config['data']['name']} images are {tuple(source.shape)}; "
-                          "evaluate checkpoints with minigan.metrics.evaluate_checkpoint(path, features=...)")
+                          f"8x8 images, but {config['data']['name']} images are {tuple(game.data.shape)}; "
+                          "evaluate checkpoints with minigan.runner.evaluate_checkpoint(path, features=...)")
     return list(dict.fromkeys(names))
 
 
 def _evaluate(trainer: Trainer, names: list[str]) -> dict:
     """One flat record ``{"step": s, metric: value, ...}`` for the generator as it is now."""
     t = trainer.config["train"]
-    G = trainer.sampler()
-    D = copy.deepcopy(trainer.D)  # DRS runs D in train mode, which would move its batch-norm and spectral-norm state
-    with seeded(t["seed"]):       # any draw from the default generator is undone afterwards
-        results = evaluate_models(G, D, trainer.data, t["eval_samples"], names, seed=t["seed"])
+    # DRS runs D in train mode, which would move its batch-norm and spectral-norm state: it gets a copy
+    game = copy.deepcopy(trainer.game) if "drs" in names else trainer.game
+    with seeded(t["seed"]):  # any draw from the default generator is undone afterwards
+        results = evaluate_game(game, t["eval_samples"], names, seed=t["seed"])
     record = {"step": trainer.step}
     for name, result in results["metrics"].items():
         record.update({key: result[field] for key, field in RECORDED[name].items()})
@@ -128,10 +132,7 @@ def run_training(config: dict, out: Path, resume: bool = False, progress: bool =
         if not ckpt_path.exists():
             raise FileNotFoundError(f"--resume: no checkpoint at {ckpt_path}")
         state = load_checkpoint(ckpt_path)
-        config = state["config"]
-        for section, values in DEFAULTS.items():  # keys added since the checkpoint was written: their defaults
-            for key, value in values.items():
-                config.setdefault(section, {}).setdefault(key, copy.deepcopy(value))
+        config = complete(state["config"])  # keys added since the checkpoint was written: their defaults
         if steps is not None:
             config["train"]["steps"] = steps
         trainer = Trainer(config)
@@ -141,7 +142,7 @@ def run_training(config: dict, out: Path, resume: bool = False, progress: bool =
             raise RunExists(f"{out} already holds a run; pass --resume to continue it, or --out DIR for a new one")
         trainer = Trainer(config)
     t = config["train"]
-    eval_names = evaluation_metrics(config, trainer.data)
+    eval_names = evaluation_metrics(config, trainer.game)
     (out / "samples").mkdir(parents=True, exist_ok=True)
     with atomic_path(out / "config.json") as tmp:
         tmp.write_text(json.dumps(config, indent=2) + "\n")

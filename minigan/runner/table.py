@@ -1,7 +1,7 @@
 """Evaluate the final checkpoint of each run folder and write one markdown table per kind of data.
 
-    python -m minigan.metrics.recipe_table runs/* [--n 5000] [--seed 0] [-o table.md]
-    python -m minigan.metrics.recipe_table runs/* --update docs/evaluation.md
+    python -m minigan.runner.table runs/* [--n 5000] [--seed 0] [-o table.md]
+    python -m minigan.runner.table runs/* --update docs/evaluation.md
 
 ``scripts/evaluation-table`` trains every shipped recipe and then runs the
 second line: that is how the table in ``docs/evaluation.md`` is made.
@@ -20,8 +20,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-from minigan.metrics.evaluate import evaluate_checkpoint, format_table, write_eval_json
+from minigan.metrics import format_table, write_eval_json
+from minigan.runner.checkpoints import evaluate_checkpoint
 from minigan.serialization import atomic_path
+from minigan.train.checkpoint import CHECKPOINT
 
 __all__ = ["git_commit", "recipe_tables", "update_between_markers", "main"]
 
@@ -85,7 +87,7 @@ def _markdown(rows: list[dict], columns) -> str:
 
 def recipe_tables(results: list[dict], commit: str, n: int, seed: int) -> str:
     """Markdown: a note on how the numbers were made, then a table for toy runs and one for image runs."""
-    parts = [f"Computed at commit `{commit}` with `python -m minigan.metrics.recipe_table` "
+    parts = [f"Computed at commit `{commit}` with `python -m minigan.runner.table` "
              f"({n} generated samples per run, seed {seed}; image metrics use the bundled digits classifier's "
              "features, against the digits train split; toy metrics use fresh samples of the true distribution)."]
     for kind, title, columns in (("toy", "Toy distributions", TOY_COLUMNS), ("image", "Images", IMAGE_COLUMNS)):
@@ -108,15 +110,13 @@ def update_between_markers(path, text: str) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m minigan.metrics.recipe_table", description=__doc__.split("\n")[0])
+    p = argparse.ArgumentParser(prog="python -m minigan.runner.table", description=__doc__.split("\n")[0])
     p.add_argument("runs", nargs="+", help="run folders, each holding checkpoint.safetensors")
     p.add_argument("--n", type=int, default=5000, help="generated samples per run (default 5000)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("-o", "--output", help="write the markdown here (default: print it)")
     p.add_argument("--update", metavar="FILE", help="fill the recipe-table markers of FILE")
     args = p.parse_args(argv)
-    from minigan.train.checkpoint import CHECKPOINT
-
     results = []
     for run in map(Path, args.runs):
         checkpoint = run / CHECKPOINT

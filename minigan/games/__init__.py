@@ -1,0 +1,16 @@
+"""GAN families as games of named networks: one file per family, each its objective in a few lines.
+
+``GAMES.get(name)`` gives a family's class, ``GAMES.available()`` their
+names. A family is a :class:`Game`: its networks, its players (who updates
+what, with which learning rate) and one objective per player. See
+``docs/families.md`` for each family's equation and how to add one.
+"""
+
+from minigan.games.base import GAMES, Game, Objective, Player, evaluating
+from minigan.games.gan import GAN
+from minigan.games.cgan import ConditionalGAN, LabelledGame
+from minigan.games.acgan import ACGAN
+from minigan.games.infogan import InfoGAN
+
+__all__ = ["GAMES", "Game", "Objective", "Player", "evaluating", "GAN", "ConditionalGAN", "LabelledGame", "ACGAN",
+           "InfoGAN"]

@@ -1,0 +1,186 @@
+r"""A GAN family as a game: named networks, the players that update them, an objective per player, sampling.
+
+A **game** names its networks (``G``, ``D``, and as the family needs ``Q``,
+``E``, ...) and groups them into **players**. Each player has its own
+optimiser over the networks it ``updates`` and minimises its own
+**objective** on a batch, a method named after it (player ``"D"`` minimises
+``d_objective(batch)``). The objective is the paper's equation written with
+:mod:`minigan.losses`; everything else (alternating the players, freezing
+what a player does not update, penalties, clipping, EMA, the NaN guard,
+logging, checkpoints) belongs to the trainer, which knows no family.
+
+Generators are run for pictures, sampling and metrics only through
+:meth:`Game.sample`, which uses a network's averaged copy (EMA) when the
+trainer keeps one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import ClassVar
+
+import numpy as np
+
+import minigan as mg
+from minigan import nn
+from minigan.data import DataSource
+from minigan.losses import AdversarialLoss
+from minigan.models import dcgan_init_
+from minigan.registry import ConfigError, Registry
+
+__all__ = ["GAMES", "Game", "Objective", "Player", "evaluating"]
+
+GAMES = Registry("game")
+CHUNK = 1000  # samples per forward pass when sampling
+
+
+@dataclass(frozen=True)
+class Player:
+    """One side of the game: the networks its optimiser updates and the learning rate it uses.
+
+    A ``critic`` player runs ``optim.d_steps`` times per training step, and
+    its loss takes the configured gradient penalty and weight clipping.
+    """
+
+    name: str                       # its objective is the game's method `<name lower-cased>_objective`
+    updates: tuple[str, ...]        # the networks whose parameters its optimiser steps
+    lr: str                         # the [optim] key of its learning rate
+    critic: bool = False
+
+
+@dataclass
+class Objective:
+    """What a player minimises on one batch, and what the trainer logs and penalises.
+
+    ``logs`` are named values to record (a Tensor is recorded as its mean).
+    A critic's objective also says where a gradient penalty looks: ``critic``
+    maps samples to the adversarial output it judged them by (with any labels
+    bound in), ``real`` and ``fake`` are the batches it judged.
+    """
+
+    loss: mg.Tensor
+    logs: dict = field(default_factory=dict)
+    critic: Callable | None = None
+    real: mg.Tensor | None = None
+    fake: mg.Tensor | None = None
+
+
+class evaluating:
+    """Context: ``module`` in eval mode and no graph recorded; its former mode restored afterwards."""
+
+    def __init__(self, module: nn.Module):
+        self.module = module
+
+    def __enter__(self):
+        self.mode, self.no_grad = self.module.training, mg.no_grad()
+        self.module.eval()
+        self.no_grad.__enter__()
+        return self.module
+
+    def __exit__(self, *exc):
+        self.no_grad.__exit__(*exc)
+        self.module.train(self.mode)
+
+
+class Game:
+    """Base of every family; a subclass sets the class attributes and writes ``build``, the objectives, ``sample``.
+
+    Options of a family are its constructor's keyword parameters after
+    ``data``, ``model`` and ``loss`` (see :mod:`minigan.registry`); they are
+    set in a recipe's ``[game]`` table.
+    """
+
+    networks: ClassVar[tuple[str, ...]] = ("G", "D")
+    players: ClassVar[tuple[Player, ...]] = (Player("D", ("D",), lr="d_lr", critic=True),
+                                            Player("G", ("G",), lr="g_lr"))
+    generators: ClassVar[tuple[str, ...]] = ("G",)  # what sample() runs and the trainer may average (EMA)
+    condition: ClassVar[str | None] = None          # "labels" or "categories": what sample() can be asked for
+    ranges: ClassVar[dict[str, str]] = {}
+    needs_labels: ClassVar[bool] = False
+    single_samples: ClassVar[bool] = False          # D's heads read one sample each, so PacGAN packing cannot apply
+    name: str = ""
+
+    def __init__(self, data: DataSource, model: dict, loss: AdversarialLoss):
+        self.data, self.model, self.loss = data, model, loss
+        self.latent_dim = model["latent_dim"]
+        self._check_data()
+        built = self.build()
+        if tuple(built) != self.networks:
+            raise TypeError(f"{type(self).__name__}.build() returned networks {tuple(built)}, expected {self.networks}")
+        for name, network in built.items():
+            if model["dcgan_init"]:
+                network.apply(dcgan_init_)
+            setattr(self, name, network)
+        self.averaged: dict[str, nn.Module] = {}  # sampling copies by network name, kept by the trainer
+
+    def _check_data(self) -> None:
+        if self.needs_labels and self.data.labels is None:
+            raise ConfigError(f"game {self.name!r} needs labelled data, but {self.data.name} has no labels")
+        if self.single_samples and self.model["pack"] != 1:
+            raise ConfigError(f"game {self.name!r} reads one sample per discriminator output; "
+                              f"model.pack must be 1, got {self.model['pack']}")
+
+    def build(self) -> dict[str, nn.Module]:
+        """The networks, by name, in the order of :attr:`networks`."""
+        raise NotImplementedError
+
+    def network(self, name: str) -> nn.Module:
+        return getattr(self, name)
+
+    def sampler(self, name: str = "G") -> nn.Module:
+        """The copy of generator ``name`` that pictures and metrics use: its EMA average when there is one."""
+        return self.averaged.get(name, self.network(name))
+
+    # -- drawing the generator's inputs ----------------------------------------------------------------------
+
+    def z(self, n: int, generator: mg.Generator | None = None) -> mg.Tensor:
+        r"""Latent noise :math:`z \sim \mathcal N(0, I)`, ``(n, latent_dim)``."""
+        return mg.randn(n, self.latent_dim, generator=generator)
+
+    def generator_inputs(self, n: int, generator: mg.Generator | None = None, z=None) -> tuple:
+        """What G is called with for ``n`` samples; ``z`` ``(n, latent_dim)`` replaces the drawn noise."""
+        return (self._given_z(n, z, generator),)
+
+    def _given_z(self, n: int, z, generator) -> mg.Tensor:
+        if z is None:
+            return self.z(n, generator)
+        z = mg.tensor(np.asarray(z, dtype=np.float32))
+        if z.shape != (n, self.latent_dim):
+            raise ValueError(f"{self.name}: latents must have shape ({n}, {self.latent_dim}), got {z.shape}")
+        return z
+
+    # -- sampling: the one place a generator is run outside training -----------------------------------------
+
+    def sample(self, n: int, generator: mg.Generator | None = None, **conditions) -> np.ndarray:
+        """``n`` samples from the sampling copy of G in eval mode, as one array.
+
+        ``conditions`` are the family's: ``z`` for every family, ``labels``
+        for conditional ones, ``categories`` and ``continuous`` for InfoGAN.
+        """
+        inputs = self.generator_inputs(n, generator, **conditions)
+        with evaluating(self.sampler(self.generators[0])) as G:
+            return np.concatenate([G(*(t[i:i + CHUNK] for t in inputs)).numpy() for i in range(0, n, CHUNK)])
+
+    def sample_grid(self, n: int, generator: mg.Generator | None = None) -> tuple[np.ndarray, int | None]:
+        """The family's picture: samples and the number of columns to lay them out in (None: square)."""
+        return self.sample(n, generator), None
+
+    def critic(self) -> Callable | None:
+        """D's adversarial output on samples alone (for rejection sampling), or None where D needs more."""
+        D = self.network("D")
+        return None if getattr(D, "pack", 1) > 1 else D
+
+    # -- checks shared by the families -------------------------------------------------------------------------
+
+    def _classes(self, values, n: int, count: int, what: str) -> np.ndarray:
+        """``n`` integer classes in ``[0, count)``: from ``values`` (one int or ``n`` of them), else cycling 0, 1, ..."""
+        if values is None:
+            return np.arange(n) % count
+        values = np.broadcast_to(np.asarray(values), (n,)) if np.ndim(values) == 0 else np.asarray(values)
+        if values.shape != (n,) or not np.issubdtype(values.dtype, np.integer):
+            raise ValueError(f"{self.name}: {what} must be one integer or {n} of them, got shape {values.shape} "
+                             f"of {values.dtype}")
+        if values.size and (values.min() < 0 or values.max() >= count):
+            raise ValueError(f"{self.name}: {what} must lie in [0, {count - 1}], got {values.min()}..{values.max()}")
+        return values.astype(np.int64)

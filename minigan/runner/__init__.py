@@ -1,0 +1,10 @@
+"""Runs on disk: train a recipe into a run folder, bring a checkpoint back as a game, evaluate it, tabulate runs.
+
+This package sits above training, metrics and figures and uses all three.
+"""
+
+from minigan.runner.checkpoints import evaluate_checkpoint, evaluate_game, load_game
+from minigan.runner.training import QUICK_METRICS, RunExists, evaluation_metrics, finish_pictures, run_training
+
+__all__ = ["run_training", "RunExists", "QUICK_METRICS", "evaluation_metrics", "finish_pictures", "load_game",
+           "evaluate_game", "evaluate_checkpoint"]
