@@ -111,6 +111,8 @@ def _write_samples(samples: np.ndarray, out: Path, game, nrow: int | None = None
 def _sample(args) -> None:
     import minigan as mg
 
+    if args.n < 1:
+        raise UsageError(f"-n must be at least 1, got {args.n}")
     game = _load_game(Path(args.checkpoint))
     samples = game.sample(args.n, mg.Generator(args.seed), **_conditions(game, args.label))
     # without --label a conditional family cycles through its classes: one column each

@@ -373,3 +373,28 @@ def test_ema_state_dict_round_trip_and_validation():
         optim.EMA(model, decay=1.5)
     with pytest.raises(ValueError, match="missing"):
         optim.EMA(nn.Linear(3, 2)).load_state_dict(saved)
+
+
+def test_ema_can_keep_its_average_in_a_copy_of_the_module():
+    import copy
+
+    model = small_model()
+    average = copy.deepcopy(model)
+    for p in average.parameters():
+        p.data[...] = np.nan  # overwritten: the average starts at the model's weights
+    ema, plain = optim.EMA(model, decay=0.7, average=average), optim.EMA(model, decay=0.7)
+    for _ in range(4):
+        for p in model.parameters():
+            p.data = p.data * 1.3 + 0.1
+        model[1].running_var.data = model[1].running_var.data + 1.0
+        ema.update()
+        plain.update()
+    sampled = small_model()
+    plain.copy_to(sampled)
+    for (name, a), (_, b) in zip(average.state_dict().items(), sampled.state_dict().items()):
+        np.testing.assert_array_equal(np.asarray(a), np.asarray(b), err_msg=name)  # no copy_to needed
+    restored_into = copy.deepcopy(model)
+    restored = optim.EMA(model, decay=0.1, average=restored_into)
+    restored.load_state_dict(ema.state_dict())  # in place: the module holds the restored average
+    for (name, a), (_, b) in zip(average.state_dict().items(), restored_into.state_dict().items()):
+        np.testing.assert_array_equal(np.asarray(a), np.asarray(b), err_msg=name)

@@ -76,6 +76,8 @@ def _records(path) -> list[dict]:
     ("dcgan-digits", [], {"fd", "kid"}),
     ("mlp-digits", ['train.eval_metrics=["precision_recall", "inception_score"]'],
      {"precision", "recall", "inception_score"}),
+    ("cgan-digits", [], {"fd", "kid", "label_accuracy"}),
+    ("infogan-digits", ['train.eval_metrics=["code_nmi", "class_fd"]'], {"code_nmi", "class_fd"}),
 ])
 def test_metrics_are_evaluated_every_k_steps_and_at_the_end_and_plotted(recipe, extra, keys, tmp_path):
     config = tiny(recipe, 5, ["train.eval_every=2", "train.eval_samples=100", *extra])

@@ -16,6 +16,7 @@ trainer keeps one.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import ClassVar
@@ -66,21 +67,16 @@ class Objective:
     fake: mg.Tensor | None = None
 
 
-class evaluating:
-    """Context: ``module`` in eval mode and no graph recorded; its former mode restored afterwards."""
-
-    def __init__(self, module: nn.Module):
-        self.module = module
-
-    def __enter__(self):
-        self.mode, self.no_grad = self.module.training, mg.no_grad()
-        self.module.eval()
-        self.no_grad.__enter__()
-        return self.module
-
-    def __exit__(self, *exc):
-        self.no_grad.__exit__(*exc)
-        self.module.train(self.mode)
+@contextlib.contextmanager
+def evaluating(module: nn.Module):
+    """Context: ``module`` in eval mode with no graph recorded; its former mode restored afterwards."""
+    mode = module.training
+    module.eval()
+    try:
+        with mg.no_grad():
+            yield module
+    finally:
+        module.train(mode)
 
 
 class Game:

@@ -35,6 +35,11 @@ class EMA:
         The model whose weights are averaged (usually the generator).
     decay : float, default 0.999
         :math:`\beta`, in :math:`[0, 1]`.
+    average : Module, optional
+        A copy of ``module`` (``copy.deepcopy(G)``) whose own parameters and
+        buffers hold the average: :meth:`update` writes into them in place,
+        so the copy is always ready to sample from and :meth:`copy_to` is not
+        needed. By default the average lives in tensors of the EMA's own.
 
     Examples
     --------
@@ -48,10 +53,17 @@ class EMA:
     Effectiveness of Averaging in GAN Training", ICLR 2019.
     """
 
-    def __init__(self, module, decay: float = 0.999):
+    def __init__(self, module, decay: float = 0.999, average=None):
         self.module, self.decay = module, _checked(decay)
-        self.shadow = {name: Tensor(p.data.copy()) for name, p in module.named_parameters()}
-        self.buffers = {name: Tensor(b.data.copy()) for name, b in module.named_buffers()}
+        if average is None:
+            self.shadow = {name: Tensor(p.data.copy()) for name, p in module.named_parameters()}
+            self.buffers = {name: Tensor(b.data.copy()) for name, b in module.named_buffers()}
+        else:
+            self.shadow, self.buffers = dict(average.named_parameters()), dict(average.named_buffers())
+            params, buffers = self._tensors_of(module, "__init__: the average's parameters")
+            for own, current in ((self.shadow, params), (self.buffers, buffers)):
+                for name, t in own.items():  # the average starts at the module's weights
+                    t.data = _fresh(current[name], t)
 
     def update(self, module=None) -> None:
         """Average in the current parameters of ``module`` (by default the one given at construction)."""
@@ -74,19 +86,19 @@ class EMA:
                 "buffers": {name: Tensor(t.data.copy()) for name, t in self.buffers.items()}}
 
     def load_state_dict(self, state_dict: dict) -> None:
-        """Restore what :meth:`state_dict` saved (copied); names and shapes must match this EMA's."""
+        """Restore what :meth:`state_dict` saved (copied into this EMA's tensors); names and shapes must match."""
         decay = _checked(state_dict["decay"])
-        shadow, buffers = (self._restored(table, state_dict[table]) for table in ("shadow", "buffers"))
-        self.decay, self.shadow, self.buffers = decay, shadow, buffers
-
-    def _restored(self, table: str, saved: dict) -> dict:
-        own = getattr(self, table)
-        _check_same_names(own, saved, f"EMA.load_state_dict: {table}")
-        for name, t in own.items():
-            if tuple(saved[name].shape) != t.shape:
-                raise ValueError(f"EMA.load_state_dict: {table} {name!r} has shape {tuple(saved[name].shape)}, "
-                                 f"expected {t.shape}")
-        return {name: Tensor(_fresh(saved[name], t)) for name, t in own.items()}
+        for table in ("shadow", "buffers"):  # check everything before changing anything
+            own, saved = getattr(self, table), state_dict[table]
+            _check_same_names(own, saved, f"EMA.load_state_dict: {table}")
+            for name, t in own.items():
+                if tuple(saved[name].shape) != t.shape:
+                    raise ValueError(f"EMA.load_state_dict: {table} {name!r} has shape {tuple(saved[name].shape)}, "
+                                     f"expected {t.shape}")
+        for table in ("shadow", "buffers"):
+            for name, t in getattr(self, table).items():
+                t.data = _fresh(state_dict[table][name], t)
+        self.decay = decay
 
     def _tensors_of(self, module, caller: str) -> tuple[dict, dict]:
         params, buffers = dict(module.named_parameters()), dict(module.named_buffers())

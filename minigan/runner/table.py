@@ -49,6 +49,9 @@ IMAGE_COLUMNS = [
     ("density", "density_coverage", lambda r: f"{r['density']:.3f}"),
     ("coverage", "density_coverage", lambda r: f"{r['coverage']:.3f}"),
     ("C2ST acc.", "c2st", lambda r: f"{r['accuracy']:.3f}"),
+    ("class FD", "class_fd", lambda r: f"{r['mean']:.3g}"),
+    ("label acc.", "label_accuracy", lambda r: f"{r['accuracy']:.3f}"),
+    ("code NMI", "code_nmi", lambda r: f"{r['nmi']:.3f}"),
     ("FD, DRS", "drs:fd", lambda r: f"{r['fd']:.3g}"),
     ("precision, DRS", "drs:precision_recall", lambda r: f"{r['precision']:.3f}"),
 ]

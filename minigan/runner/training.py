@@ -47,9 +47,9 @@ from minigan.train.trainer import MetricsLog, Trainer, TrainingDiverged, steps_p
 
 __all__ = ["QUICK_METRICS", "RunExists", "evaluation_metrics", "finish_pictures", "run_training"]
 
-# The metrics computed during training when train.eval_metrics is empty. C2ST trains a classifier
-# and DRS a rejection sampler at every evaluation: they are computed only when named.
-QUICK_METRICS = {"toy": ("mode_coverage", "mmd"), "image": ("fd", "kid")}
+# The metrics computed during training when train.eval_metrics is empty, with the family's class metric where
+# it has one. C2ST trains a classifier and DRS a rejection sampler at every evaluation: they run only when named.
+QUICK_METRICS = {"toy": ("mode_coverage", "mmd"), "image": ("fd", "kid", "label_accuracy", "code_nmi")}
 
 # metric -> {key in evaluations.jsonl: field of the metric's result}
 RECORDED = {

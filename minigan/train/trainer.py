@@ -60,11 +60,13 @@ class Trainer:
         self.networks = {name: self.game.network(name) for name in self.game.networks}
         self.optimizers = {p.name: build_optimizer(config, [self.networks[n] for n in p.updates], o[p.lr])
                            for p in self.players}
-        self.averages = {}
+        self.averages = {}  # the EMA of each generator, kept in the copy that the game samples from
         if o["ema"] > 0:
             for name in self.game.generators:
-                self.averages[name] = optim.EMA(self.networks[name], o["ema"])
                 self.game.averaged[name] = copy.deepcopy(self.networks[name])
+                self.averages[name] = optim.EMA(self.networks[name], o["ema"], average=self.game.averaged[name])
+        # per player, the parameters it does not update: frozen while it plays
+        self.others = {p.name: self._parameters_outside(p) for p in self.players}
         self.step = 0
         self.critic_steps = 0
 
@@ -109,15 +111,17 @@ class Trainer:
         for name in player.updates:
             if name in self.averages:
                 self.averages[name].update()
-                self.averages[name].copy_to(self.game.averaged[name])
         stats.update({name: _mean(value) for name, value in objective.logs.items()})
         return stats
+
+    def _parameters_outside(self, player: Player) -> list:
+        own = {id(p) for name in player.updates for p in self.networks[name].parameters()}
+        return list({id(p): p for net in self.networks.values() for p in net.parameters() if id(p) not in own}.values())
 
     @contextlib.contextmanager
     def _frozen_except(self, player: Player):
         """Every parameter outside the player's networks stops requiring grad for the block, then is restored."""
-        own = {id(p) for name in player.updates for p in self.networks[name].parameters()}
-        frozen = [p for net in self.networks.values() for p in net.parameters() if p.requires_grad and id(p) not in own]
+        frozen = [p for p in self.others[player.name] if p.requires_grad]
         for p in frozen:
             p.requires_grad = False
         try:
