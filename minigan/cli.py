@@ -22,20 +22,26 @@ class UsageError(Exception):
 def _train(args) -> None:
     from minigan.runner import run_training
     from minigan.train import config as cfg
+    from minigan.train.checkpoint import CHECKPOINT, load_checkpoint
 
+    if args.steps is not None and args.steps < 0:
+        raise UsageError(f"--steps must be at least 0, got {args.steps}")
     if args.resume:
         if args.recipe or args.set or args.seed is not None:
             raise UsageError("--resume continues the run in --out with its saved configuration; "
                              "only --steps may change")
         out = Path(args.out or "runs/dcgan-digits")
+        if (out / CHECKPOINT).exists():
+            try:
+                load_checkpoint(out / CHECKPOINT)
+            except (ValueError, OSError) as err:
+                raise UsageError(f"cannot resume from {out / CHECKPOINT}: {err}") from None
         config = None
     else:
         recipe = args.recipe or "dcgan-digits"
-        config = cfg.apply_overrides(cfg.load_recipe(recipe), args.set)
-        if args.steps is not None:
-            config["train"]["steps"] = args.steps
-        if args.seed is not None:
-            config["train"]["seed"] = args.seed
+        given = [f"train.{key}={value}" for key, value in (("steps", args.steps), ("seed", args.seed))
+                 if value is not None]
+        config = cfg.apply_overrides(cfg.load_recipe(recipe), args.set + given)
         out = Path(args.out or f"runs/{recipe}")
     paths = run_training(config, out, resume=args.resume, progress=not args.quiet,
                          steps=args.steps if args.resume else None)

@@ -211,6 +211,10 @@ def test_cli_train_sample_and_interpolate(tmp_path, capsys):
     (["train", "ring8", "--set", "train.eval_every=100", "--set", 'train.eval_metrics=["mdd"]'],
      "train.eval_metrics: 'mdd' cannot be computed on ring8"),
     (["sample", "missing.safetensors"], "checkpoint not found"),
+    (["train", "ring8", "--seed", "-1"], r"train.seed must be in [0, inf)"),
+    (["train", "ring8", "--set", "optim.ema=1.0"], "optim.ema must be in [0, 1), got 1.0"),
+    (["train", "ring8", "--set", "game.name=cgan"], "game 'cgan' needs labelled data, but ring8 has no labels"),
+    (["sample", "missing.safetensors", "-n", "0"], "-n must be at least 1"),
 ])
 def test_cli_errors_are_one_line_with_status_2(argv, message, tmp_path, capsys, monkeypatch):
     monkeypatch.chdir(tmp_path)
@@ -226,6 +230,12 @@ def test_cli_rejects_a_corrupt_checkpoint(tmp_path, capsys):
     assert cli.main(["sample", str(bad), "-o", str(tmp_path / "x.png")]) == 2
     assert "cannot read checkpoint" in capsys.readouterr().err
     assert not (tmp_path / "x.png").exists()
+    (tmp_path / "run").mkdir()
+    (tmp_path / "run" / CHECKPOINT).write_bytes(b"not a checkpoint either")
+    assert cli.main(["train", "--resume", "--out", str(tmp_path / "run")]) == 2
+    err = capsys.readouterr().err
+    assert "cannot resume from" in err and err.count("\n") == 1
+    assert (tmp_path / "run" / CHECKPOINT).read_bytes() == b"not a checkpoint either"
 
 
 def test_cli_samples_a_conditional_family_by_label(tmp_path, capsys):

@@ -1,8 +1,10 @@
 r"""The trainer: plays any game (see :mod:`minigan.games`), one player at a time.
 
-One training step is ``optim.d_steps`` rounds of the critic players, then
-one round of the others (the generator side). Each round draws a batch, and
-each player of the round, in the game's order:
+One training step is ``optim.d_steps`` rounds of the critic players, each
+on a fresh batch, then one round of the others (the generator side) on the
+critics' last batch, as reference implementations do: its labels are what a
+conditional G is asked for, and its real samples what a relativistic G
+compares with. Each player of a round, in the game's order:
 
 - **freezes every network it does not update** (``requires_grad`` off on
   their parameters, shared ones included): gradients flow *through* them,
@@ -75,12 +77,13 @@ class Trainer:
     def train_step(self) -> dict:
         """``d_steps`` rounds of the critic players and one of the others; returns their statistics."""
         critics = [p for p in self.players if p.critic]
-        rounds = []
+        rounds, batch = [], None
         for _ in range(self.config["optim"]["d_steps"] if critics else 0):
             batch = self.data.loader.next_batch()
             rounds.append({key: value for p in critics for key, value in self.play(p, batch).items()})
         stats = {key: float(np.mean([r[key] for r in rounds if key in r])) for key in rounds[-1]} if rounds else {}
-        batch = self.data.loader.next_batch()
+        if batch is None:  # the other players reuse the critics' last batch, if there was one
+            batch = self.data.loader.next_batch()
         for player in self.players:
             if not player.critic:
                 stats.update(self.play(player, batch))
