@@ -14,7 +14,6 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 import minigan as mg
-import minigan.nn.functional as F
 from minigan import games, losses
 from minigan.autograd import primitive
 from minigan.games import GAMES

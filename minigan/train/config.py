@@ -128,7 +128,7 @@ def defaults() -> dict:
 
 def _owned_table(section: str, name: str, previous: dict) -> dict:
     """Section ``section`` for component ``name``: its fixed keys, its options; values of shared keys kept."""
-    table = {key: value for key, value in DEFAULTS[section].items()}
+    table = dict(DEFAULTS[section])
     if not (section == "penalty" and name == NO_PENALTY):
         table.update(OWNERS[section].options(name))
     table.update({key: value for key, value in previous.items() if key in table})
@@ -151,8 +151,9 @@ def _owner(section: str, name) -> str:
 def _ranges(section: str, config: dict) -> dict[str, str]:
     """The intervals of the section's numeric keys: the fixed ones, and those its component declares."""
     fixed = {k.split(".")[1]: v for k, v in RANGES.items() if k.startswith(section + ".")}
-    name = config[section]["name"] if section in OWNERS else NO_PENALTY
-    return fixed if name == NO_PENALTY else {**fixed, **getattr(OWNERS[section].get(name), "ranges", {})}
+    if section not in OWNERS or config[section]["name"] == NO_PENALTY:
+        return fixed
+    return {**fixed, **getattr(OWNERS[section].get(config[section]["name"]), "ranges", {})}
 
 
 def _set(config: dict, section: str, key: str, value, source: str) -> None:
