@@ -82,8 +82,10 @@ class InfoGAN(Game):
     def codes(self, n: int, generator=None) -> tuple[mg.Tensor | None, mg.Tensor | None]:
         r"""Draw :math:`c_1 \sim \mathrm{Cat}(K)` ``(n,)`` and :math:`c_{2..} \sim U(-1, 1)` ``(n, continuous)``."""
         categorical = mg.randint(0, self.categories, (n,), generator=generator) if self.categories else None
-        uniform = mg.rand(n, self.continuous, generator=generator) * 2 - 1 if self.continuous else None
-        return categorical, uniform
+        return categorical, self._uniform(n, generator)
+
+    def _uniform(self, n: int, generator=None) -> mg.Tensor | None:
+        return mg.rand(n, self.continuous, generator=generator) * 2 - 1 if self.continuous else None
 
     def latent(self, z, categorical, uniform) -> mg.Tensor:
         """G's input: the noise, the category one-hot, the continuous codes, side by side."""
@@ -124,12 +126,13 @@ class InfoGAN(Game):
         """Noise and codes: ``categories`` one category or ``n`` of them (default 0, 1, ... cycling),
         ``continuous`` ``(n, continuous)`` values (default drawn from U(-1, 1))."""
         z = self._given_z(n, z, generator)
-        categorical = mg.tensor(self._classes(categories, n, self.categories, "categories")) if self.categories \
-            else None
-        uniform = None
-        if self.continuous:
-            uniform = self.codes(n, generator)[1] if continuous is None else mg.tensor(
-                np.asarray(continuous, dtype=np.float32).reshape(n, self.continuous))
+        categorical = None
+        if self.categories:
+            categorical = mg.tensor(self._classes(categories, n, self.categories, "categories"))
+        if continuous is None or not self.continuous:
+            uniform = self._uniform(n, generator)
+        else:
+            uniform = mg.tensor(np.asarray(continuous, dtype=np.float32).reshape(n, self.continuous))
         return (self.latent(z, categorical, uniform),)
 
     def sample_grid(self, n, generator=None):
