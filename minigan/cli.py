@@ -21,6 +21,7 @@ class UsageError(Exception):
 
 def _train(args) -> None:
     from minigan.runner import run_training
+    from minigan.serialization import CheckpointError
     from minigan.train import config as cfg
     from minigan.train.checkpoint import CHECKPOINT, load_checkpoint
 
@@ -34,7 +35,7 @@ def _train(args) -> None:
         if (out / CHECKPOINT).exists():
             try:
                 load_checkpoint(out / CHECKPOINT)
-            except (ValueError, OSError) as err:
+            except (CheckpointError, OSError) as err:
                 raise UsageError(f"cannot resume from {out / CHECKPOINT}: {err}") from None
         config = None
     else:
@@ -77,12 +78,13 @@ def _recipes(args) -> None:
 def _load_game(path: Path):
     """The game of a checkpoint with its trained weights (sampling uses the EMA generator when there is one)."""
     from minigan.runner import load_game
+    from minigan.serialization import CheckpointError
 
     if not path.exists():
         raise UsageError(f"checkpoint not found: {path}")
     try:
         game, _ = load_game(path)
-    except (ValueError, OSError) as err:
+    except (CheckpointError, OSError) as err:
         raise UsageError(f"cannot read checkpoint {path}: {err}") from None
     return game
 
@@ -93,9 +95,9 @@ def _conditions(game, label) -> dict:
         return {}
     if game.condition is None:
         raise UsageError(f"--label: the {game.name} family draws no labels; it applies to cgan, acgan and infogan")
-    count = game.data.num_classes if game.condition == "labels" else game.categories
-    if not 0 <= label < count:
-        raise UsageError(f"--label must be in 0..{count - 1} for this {game.name} checkpoint, got {label}")
+    if not 0 <= label < game.condition_count:
+        raise UsageError(f"--label must be in 0..{game.condition_count - 1} for this {game.name} checkpoint, "
+                         f"got {label}")
     return {game.condition: label}
 
 
@@ -122,7 +124,7 @@ def _sample(args) -> None:
     game = _load_game(Path(args.checkpoint))
     samples = game.sample(args.n, mg.Generator(args.seed), **_conditions(game, args.label))
     # without --label a conditional family cycles through its classes: one column each
-    columns = game.data.num_classes if game.condition == "labels" and args.label is None else None
+    columns = game.condition_count if game.condition == "labels" and args.label is None else None
     _write_samples(samples, Path(args.output), game, nrow=columns)
 
 
@@ -219,12 +221,13 @@ def main(argv: list[str] | None = None) -> int:
         return bench.main(argv[1:])
     args = _parser().parse_args(argv)
     from minigan.runner import RunExists
+    from minigan.serialization import CheckpointError
     from minigan.train.config import ConfigError
     from minigan.train.trainer import TrainingDiverged
 
     try:
         args.run(args)
-    except (UsageError, ConfigError, RunExists, FileNotFoundError) as err:
+    except (UsageError, ConfigError, CheckpointError, RunExists, FileNotFoundError) as err:
         print(f"minigan: error: {err}", file=sys.stderr)
         return 2
     except TrainingDiverged as err:

@@ -15,12 +15,12 @@ def python_blocks() -> list[str]:
     return re.findall(r"```python\n(.*?)```", DOC.read_text(encoding="utf-8"), re.S)
 
 
-@pytest.fixture(scope="module")
-def namespace():
-    """The page's first block, run as written: it registers the feature-matching family."""
+@pytest.fixture
+def namespace(monkeypatch):
+    """The page's first block, run as written: it registers the feature-matching family (for this test only)."""
+    monkeypatch.setattr(GAMES, "_classes", dict(GAMES._classes))
     scope = {}
-    if "feature-matching" not in GAMES:
-        exec(python_blocks()[0], scope)
+    exec(python_blocks()[0], scope)
     return scope
 
 

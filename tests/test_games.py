@@ -225,6 +225,13 @@ def test_conditional_sampling_takes_labels_and_checks_them(family):
     np.testing.assert_array_equal(grid[:3], game.sample(3, z=game.z(3, mg.Generator(0)).numpy(), labels=0))
 
 
+def test_sampling_needs_a_positive_number_of_samples():
+    game, _ = tiny_game("mlp-digits")
+    for n in (0, -3, 2.5):
+        with pytest.raises(ValueError, match="positive number of samples"):
+            game.sample(n)
+
+
 def test_infogan_sampling_takes_categories_and_continuous_codes():
     game, _ = tiny_game("infogan-digits")
     z = np.zeros((3, game.latent_dim))

@@ -132,7 +132,8 @@ def test_softplus_kernel_is_log_one_plus_exp_without_overflow(dtype, shape, seed
 def test_softplus_kernel_at_extremes(dtype):
     x = np.array([-1e4, -100.0, 0.0, 100.0, 1e4], dtype=dtype)
     expected = np.array([0.0, np.exp(-100.0), np.log(2.0), 100.0, 1e4])
-    np.testing.assert_allclose(kernels.softplus(x), expected.astype(dtype), rtol=1e-6, atol=1e-38)  # e^-100 is subnormal in float32
+    # e^-100 is subnormal in float32
+    np.testing.assert_allclose(kernels.softplus(x), expected.astype(dtype), rtol=1e-6, atol=1e-38)
 
 
 def test_softplus_kernel_is_the_reference_on_every_backend(monkeypatch, rng):

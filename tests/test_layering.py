@@ -167,8 +167,8 @@ def test_nothing_in_the_library_imports_testing():
 
 def test_the_docstring_lists_the_layers_in_the_design_order():
     ranks = layer_ranks(minigan.__doc__)
-    order = ["kernels", "autograd", "serialization", "registry", "ops", "nn", "optim", "losses", "data", "models", "metrics",
-             "viz", "games", "train", "testing", "runner"]
+    order = ["kernels", "autograd", "serialization", "registry", "ops", "nn", "optim", "losses", "data", "models",
+             "metrics", "viz", "games", "train", "testing", "runner"]
     assert [ranks[name] for name in order] == sorted(ranks[name] for name in order)
     assert len({ranks[name] for name in order}) == len(order)
     assert ranks["runner"] == ranks["cli"] == ranks["bench"] == ranks["__main__"] == max(ranks.values())

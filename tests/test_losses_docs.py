@@ -28,3 +28,17 @@ def test_every_penalty_has_a_section(name):
 def test_notation_is_fixed_first():
     assert any(re.match(r"#+ Notation", heading) for heading in headings())
 
+
+
+def test_the_penalty_of_ones_own_trains_as_the_page_shows(monkeypatch):
+    from minigan.train import config as cfg
+    from minigan.train.trainer import Trainer
+
+    monkeypatch.setattr(losses.PENALTIES, "_classes", dict(losses.PENALTIES._classes))  # registered for this test only
+    block = re.search(r"```python\n(from minigan.losses import PENALTIES.*?)```", DOC.read_text(encoding="utf-8"), re.S)
+    exec(block.group(1), {})
+    config = cfg.apply_overrides(cfg.load_recipe("ring8"), ["penalty.name=r1-lite", "penalty.weight=5",
+                                                            "model.pack=1", "data.batch_size=8"])
+    assert config["penalty"] == {"name": "r1-lite", "every": 1, "weight": 5.0}
+    stats = Trainer(config).train_step()
+    assert stats["penalty"] > 0

@@ -72,7 +72,8 @@ def class_scores(recipe: str, seed: int = 0) -> dict:
 def test_conditional_digits_show_the_class_asked_for_and_each_class_looks_real(recipe):
     scores, unconditional = class_scores(recipe), class_scores("dcgan-digits")
     print(f"{recipe}: label accuracy {scores['label_accuracy']:.3f}, per-class FD {scores['class_fd']:.3f} "
-          f"(dcgan-digits: {unconditional['class_fd']:.3f}, ratio {scores['class_fd'] / unconditional['class_fd']:.2f})")
+          f"(dcgan-digits: {unconditional['class_fd']:.3f}, "
+          f"ratio {scores['class_fd'] / unconditional['class_fd']:.2f})")
     assert scores["label_accuracy"] >= 0.9, scores
     assert scores["class_fd"] <= 3 * unconditional["class_fd"], (scores, unconditional)
 

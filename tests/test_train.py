@@ -154,6 +154,47 @@ def test_each_player_updates_its_networks_and_gets_no_gradient_into_the_others(r
             assert all(p.requires_grad for p in net.parameters())  # unfrozen again afterwards
 
 
+def test_the_network_that_only_makes_a_critics_input_records_no_graph():
+    trainer = Trainer(tiny("dcgan-digits"))
+    game, critic = trainer.game, trainer.players[0]
+    with trainer._frozen_except(critic):
+        fake = game.G(game.z(4))
+        assert not fake.requires_grad and fake._node is None  # as under no_grad: nothing kept for G
+        assert game.D(fake).requires_grad  # while D's own graph is recorded
+    assert game.G(game.z(4)).requires_grad  # unfrozen again
+
+
+def _shared_first_layer_gan():
+    """A GAN whose generator player also updates D's first layer, named "H": one network shared by two."""
+    from minigan.games import GAMES, GAN, Player
+
+    class SharedFirstLayerGAN(GAN):
+        networks = ("G", "D", "H")
+        players = (Player("D", ("D",), lr="d_lr", critic=True), Player("G", ("G", "H"), lr="g_lr"))
+
+        def build(self):
+            networks = super().build()
+            return {**networks, "H": networks["D"].net[0]}
+
+    GAMES.register("shared-first-layer")(SharedFirstLayerGAN)
+
+
+def test_freezing_is_per_parameter_so_a_shared_layer_is_updated_by_whoever_updates_a_network_holding_it(monkeypatch):
+    from minigan.games import GAMES
+
+    monkeypatch.setattr(GAMES, "_classes", dict(GAMES._classes))  # registered for this test only
+    _shared_first_layer_gan()
+    trainer = Trainer(tiny("ring8", extra=["game.name=shared-first-layer", "model.pack=1"]))
+    D, H = trainer.networks["D"], trainer.networks["H"]
+    shared = {id(p) for p in H.parameters()}
+    trainer.play(trainer.players[1], trainer.data.loader.next_batch())  # the generator player: G and H
+    for p in D.parameters():
+        assert (p.grad is not None) == (id(p) in shared)
+    assert all(p.requires_grad for p in D.parameters())
+    counted = [p for group in trainer.optimizers["G"].param_groups for p in group["params"]]
+    assert len(counted) == len({id(p) for p in counted}) == len(list(trainer.networks["G"].parameters())) + 2
+
+
 @pytest.mark.parametrize("recipe", ["ring8", "cgan-digits", "acgan-digits", "infogan-digits"])
 @pytest.mark.parametrize("player", ["D", "G"])
 def test_a_nan_loss_stops_training_naming_the_step_and_keeps_the_last_checkpoint(recipe, player, tmp_path,
@@ -264,6 +305,36 @@ def test_cli_refuses_a_label_for_an_unconditional_family(tmp_path, capsys):
     assert cli.main(["sample", str(out / CHECKPOINT), "--label", "1", "-o", str(tmp_path / "x.png")]) == 2
     err = capsys.readouterr().err
     assert "draws no labels" in err and err.count("\n") == 1
+
+
+def test_infogan_labels_are_its_categories_however_many_there_are(tmp_path, capsys):
+    out = tmp_path / "run"
+    run_training(tiny("infogan-digits", 1, ["game.categories=4", "train.eval_every=1", "train.eval_samples=40"]), out,
+                 progress=False)
+    assert [r["step"] for r in _records(out / "evaluations.jsonl")] == [1]  # code NMI over 4 categories
+    assert cli.main(["sample", str(out / CHECKPOINT), "-n", "3", "--label", "3", "-o", str(tmp_path / "a.npy")]) == 0
+    assert cli.main(["sample", str(out / CHECKPOINT), "--label", "4", "-o", str(tmp_path / "b.npy")]) == 2
+    assert "--label must be in 0..3" in capsys.readouterr().err
+    continuous_only = tmp_path / "continuous"
+    run_training(tiny("infogan-digits", 1, ["game.categories=0"]), continuous_only, progress=False)
+    assert cli.main(["sample", str(continuous_only / CHECKPOINT), "--label", "0", "-o", str(tmp_path / "c.npy")]) == 2
+    assert "draws no labels" in capsys.readouterr().err
+
+
+def test_a_checkpoint_that_does_not_fit_its_configuration_is_one_line_and_touches_nothing(tmp_path, capsys):
+    run = tmp_path / "run"
+    run_training(tiny("cgan-digits", 2), run, progress=False)
+    state = load_checkpoint(run / CHECKPOINT)
+    state["config"]["model"]["g_width"] = 8  # the weights were trained at width 4
+    mg.save(state, run / CHECKPOINT)
+    saved = {p.name: p.read_bytes() for p in run.iterdir() if p.is_file()}
+    assert cli.main(["sample", str(run / CHECKPOINT), "-o", str(tmp_path / "x.png")]) == 2
+    assert cli.main(["train", "--resume", "--out", str(run), "--steps", "4"]) == 2
+    assert cli.main(["eval", str(run / CHECKPOINT), "--n", "20"]) == 2
+    for line in capsys.readouterr().err.splitlines():
+        assert "does not fit the game its configuration builds" in line, line
+    assert {p.name: p.read_bytes() for p in run.iterdir() if p.is_file()} == saved
+    assert not (tmp_path / "x.png").exists()
 
 
 def test_slerp_keeps_the_endpoints_and_the_norm_of_orthogonal_unit_vectors():

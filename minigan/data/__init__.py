@@ -6,4 +6,5 @@ from minigan.data.source import DataSource
 from minigan.data.toy import TOYS, ToyDistribution, grid25, mixture1d, ring8, spiral, toy
 
 __all__ = ["ImageDataset", "digits", "fashion_mnist", "image_folder", "load_idx", "mnist", "to_unit_range",
-           "Batch", "DataLoader", "DataSource", "TOYS", "ToyDistribution", "grid25", "mixture1d", "ring8", "spiral", "toy"]
+           "Batch", "DataLoader", "DataSource", "TOYS", "ToyDistribution", "grid25", "mixture1d", "ring8", "spiral",
+           "toy"]

@@ -124,6 +124,11 @@ class Game:
     def network(self, name: str) -> nn.Module:
         return getattr(self, name)
 
+    @property
+    def condition_count(self) -> int:
+        """How many values :attr:`condition` takes (classes, or categories of the code); 0 when there is none."""
+        return 0
+
     def sampler(self, name: str = "G") -> nn.Module:
         """The copy of generator ``name`` that pictures and metrics use: its EMA average when there is one."""
         return self.averaged.get(name, self.network(name))
@@ -154,6 +159,8 @@ class Game:
         ``conditions`` are the family's: ``z`` for every family, ``labels``
         for conditional ones, ``categories`` and ``continuous`` for InfoGAN.
         """
+        if not isinstance(n, (int, np.integer)) or n < 1:
+            raise ValueError(f"{self.name}: sample() needs a positive number of samples, got {n!r}")
         inputs = self.generator_inputs(n, generator, **conditions)
         with evaluating(self.sampler(self.generators[0])) as G:
             return np.concatenate([G(*(t[i:i + CHUNK] for t in inputs)).numpy() for i in range(0, n, CHUNK)])
@@ -170,7 +177,7 @@ class Game:
     # -- checks shared by the families -------------------------------------------------------------------------
 
     def _classes(self, values, n: int, count: int, what: str) -> np.ndarray:
-        """``n`` integer classes in ``[0, count)``: from ``values`` (one int or ``n`` of them), else cycling 0, 1, ..."""
+        """``n`` integer classes in ``[0, count)``: ``values`` (one int or ``n`` of them), else 0, 1, ... cycling."""
         if values is None:
             return np.arange(n) % count
         values = np.broadcast_to(np.asarray(values), (n,)) if np.ndim(values) == 0 else np.asarray(values)

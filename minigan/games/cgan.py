@@ -18,6 +18,10 @@ class LabelledGame(Game):
     needs_labels = True
     condition = "labels"
 
+    @property
+    def condition_count(self) -> int:
+        return self.data.num_classes
+
     def generator_inputs(self, n, generator=None, z=None, labels=None):
         """Noise and labels: ``labels`` is one class or ``n`` of them (default: 0, 1, 2, ... cycling)."""
         y = self._classes(labels, n, self.data.num_classes, "labels")

@@ -56,7 +56,6 @@ class InfoGAN(Game):
 
     networks = ("G", "D", "Q")
     players = (Player("D", ("D", "Q"), lr="d_lr", critic=True), Player("G", ("G",), lr="g_lr"))
-    condition = "categories"
     single_samples = True
     ranges = {"categories": "[0, inf)", "continuous": "[0, inf)", "info_weight": "[0, inf)",
               "continuous_weight": "[0, inf)", "q_hidden": "[1, inf)"}
@@ -69,7 +68,12 @@ class InfoGAN(Game):
         self.categories, self.continuous = categories, continuous
         self.info_weight, self.continuous_weight, self.learn_std = info_weight, continuous_weight, learn_std
         self.q_hidden = q_hidden
+        self.condition = "categories" if categories else None  # a continuous-only InfoGAN takes no category
         super().__init__(data, model, loss)
+
+    @property
+    def condition_count(self) -> int:
+        return self.categories
 
     def build(self):
         G = generator(self.model, self.data, self.latent_dim + self.categories + self.continuous)

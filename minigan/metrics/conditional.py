@@ -75,7 +75,10 @@ def class_frechet_distance(real_features, real_labels, fake_features, fake_label
 
 
 def normalized_mutual_information(u, v) -> float:
-    r""":math:`I(u; v) / \tfrac12 (H(u) + H(v))` of two integer labellings of the same samples (1 if both are constant)."""
+    r""":math:`I(u; v) / \tfrac12 (H(u) + H(v))` of two integer labellings of the same samples.
+
+    1 when both are constant (no entropy to share).
+    """
     u, v = _labels(u), _labels(v)
     if len(u) != len(v):
         raise ValueError(f"normalized_mutual_information: {len(u)} and {len(v)} labels")

@@ -10,9 +10,10 @@
   (see :mod:`minigan.metrics.conditional`).
 
 A generator is seen only through functions: ``sample(n, generator)`` returns
-``n`` samples as an array, ``sample_given(values, generator)`` one sample per
-class or code in ``values``, and ``critic(x)`` the discriminator's logits
-(for DRS). Nothing here knows how a generator was trained.
+``n`` samples as an array, ``sample_given(n, generator)`` returns ``n``
+samples and the class or code each was asked for (every one equally often),
+and ``critic(x)`` the discriminator's logits (for DRS). Nothing here knows how
+a generator was trained.
 
 With DRS the quality metrics are computed twice, on plain samples and on
 samples accepted by discriminator rejection sampling, and every result
@@ -65,7 +66,8 @@ def evaluate_generator(sample: Callable, source: DataSource, n: int = 5000, metr
     ``features`` names them in reports. ``critic(x) -> logits`` enables DRS.
     ``condition`` is ``"labels"`` for a generator asked for classes or
     ``"categories"`` for one given a categorical code, and
-    ``sample_given(values, generator)`` then makes one sample per value.
+    ``sample_given(n, generator)`` then returns ``n`` samples with the integer
+    class or code ``(n,)`` each was made for.
     Same inputs and seed, same numbers.
     """
     if source.kind == "image" and features is None:
@@ -79,8 +81,7 @@ def evaluate_generator(sample: Callable, source: DataSource, n: int = 5000, metr
                "metrics": score_samples(fake, real, quality, seed, source.toy, features, probabilities)}
     classes = [m for m in names if m in CLASS_METRICS]
     if classes:
-        given = np.arange(n) % source.num_classes  # every class (or code) equally often
-        given_samples = sample_given(given, mg.Generator(seed + 3)) if condition else None
+        given_samples, given = sample_given(n, mg.Generator(seed + 3)) if condition else (None, None)
         results["metrics"].update(_class_metrics(classes, source, fake, given, given_samples, condition, features,
                                                  probabilities))
     if "drs" in names:

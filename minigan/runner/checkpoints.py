@@ -11,7 +11,7 @@ import minigan as mg
 from minigan.games import Game
 from minigan.metrics import evaluate_generator
 from minigan.metrics.c2st import seeded
-from minigan.train.checkpoint import load_checkpoint
+from minigan.train.checkpoint import fitting, load_checkpoint
 from minigan.train.config import complete
 from minigan.train.setup import build_data, build_game
 
@@ -27,19 +27,21 @@ def load_game(path) -> tuple[Game, dict]:
     config = complete(state["config"])
     with seeded(config["train"]["seed"]):
         game = build_game(config, build_data(config))
-    for name in game.networks:
-        game.network(name).load_state_dict(state["networks"][name])
-    for name, weights in state["averaged"].items():
-        game.averaged[name] = copy.deepcopy(game.network(name))
-        game.averaged[name].load_state_dict(weights)
+    with fitting(path):
+        for name in game.networks:
+            game.network(name).load_state_dict(state["networks"][name])
+        for name, weights in state["averaged"].items():
+            game.averaged[name] = copy.deepcopy(game.network(name))
+            game.averaged[name].load_state_dict(weights)
     return game, state
 
 
 def evaluate_game(game: Game, n: int = 5000, metrics=None, seed: int = 0, features: Callable | None = None,
                   probabilities: Callable | None = None) -> dict:
     """:func:`minigan.metrics.evaluate_generator` on the game's samples (its averaged generator when it has one)."""
-    def sample_given(values, generator):
-        return game.sample(len(values), generator, **{game.condition: values})
+    def sample_given(n, generator):  # every class or category equally often
+        values = np.arange(n) % game.condition_count
+        return game.sample(n, generator, **{game.condition: values}), values
 
     return evaluate_generator(lambda n, generator: game.sample(n, generator), game.data, n, metrics, seed, features,
                               probabilities, critic=_critic_logits(game),

@@ -41,7 +41,7 @@ from minigan.metrics import fitting_metrics
 from minigan.metrics.c2st import seeded
 from minigan.runner.checkpoints import evaluate_game
 from minigan.serialization import atomic_path
-from minigan.train.checkpoint import CHECKPOINT, load_checkpoint
+from minigan.train.checkpoint import CHECKPOINT, fitting, load_checkpoint
 from minigan.train.config import ConfigError, complete
 from minigan.train.trainer import MetricsLog, Trainer, TrainingDiverged, steps_per_second
 
@@ -136,7 +136,8 @@ def run_training(config: dict, out: Path, resume: bool = False, progress: bool =
         if steps is not None:
             config["train"]["steps"] = steps
         trainer = Trainer(config)
-        trainer.load_state_dict(state)
+        with fitting(ckpt_path):
+            trainer.load_state_dict(state)
     else:
         if ckpt_path.exists():
             raise RunExists(f"{out} already holds a run; pass --resume to continue it, or --out DIR for a new one")
