@@ -32,7 +32,7 @@ import time
 
 import numpy as np
 
-__all__ = ["main", "run_benchmarks"]
+__all__ = ["main", "run", "add_arguments", "run_benchmarks"]
 
 LATENT, IMAGE, HIDDEN = 64, 784, (256, 512)
 
@@ -277,20 +277,33 @@ def format_table(header: dict, rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
-def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="minigan bench",
-                                description="Time one GAN training step, minigan against PyTorch.")
+def _positive(text: str) -> int:
+    """An argparse type: an integer of at least 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    """The benchmark's options, shared by ``minigan bench`` and ``python -m minigan.bench``."""
     p.add_argument("--workloads", nargs="+", default=["mlp", "dcgan", "wgan-gp"],
                    choices=["mlp", "dcgan", "wgan-gp"])
-    p.add_argument("--batch", nargs="+", type=int, default=[64, 256])
-    p.add_argument("--rounds", type=int, default=5, help="interleaved rounds (default 5)")
-    p.add_argument("--steps", type=int, default=20, help="timed steps per round (default 20)")
-    p.add_argument("--threads", type=int, help="BLAS threads for minigan and PyTorch alike "
-                                               "(default: MINIGAN_NUM_THREADS, else 1)")
+    p.add_argument("--batch", nargs="+", type=_positive, default=[64, 256])
+    p.add_argument("--rounds", type=_positive, default=5, help="interleaved rounds (default 5)")
+    p.add_argument("--steps", type=_positive, default=20, help="timed steps per round (default 20)")
+    p.add_argument("--threads", type=_positive, help="BLAS threads for minigan and PyTorch alike "
+                                                     "(default: MINIGAN_NUM_THREADS, else 1)")
     p.add_argument("--no-torch", action="store_true", help="skip PyTorch even if it is installed")
     p.add_argument("--no-jit", action="store_true", help="skip the compile-time measurement")
     p.add_argument("--json", help="also write the results to this JSON file")
-    args = p.parse_args(argv)
+
+
+def run(args: argparse.Namespace) -> None:
+    """Run the benchmark that ``args`` (from :func:`add_arguments`) describes and print its table."""
     if args.threads is not None:
         from minigan import kernels
 
@@ -303,8 +316,17 @@ def main(argv: list[str] | None = None) -> int:
     header["load_after"] = _load()
     print(format_table(header, rows))
     if args.json:
-        with open(args.json, "w") as f:
-            json.dump({"machine": header, "results": rows}, f, indent=2)
+        from minigan.serialization import atomic_path
+
+        with atomic_path(args.json) as tmp:
+            tmp.write_text(json.dumps({"machine": header, "results": rows}, indent=2))
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m minigan.bench",
+                                description="Time one GAN training step, minigan against PyTorch.")
+    add_arguments(p)
+    run(p.parse_args(argv))
     return 0
 
 

@@ -1,13 +1,28 @@
 """The ``minigan`` command: train, recipes, sample, interpolate, eval, bench.
 
-Every user error (unknown recipe, bad ``--set``, unreadable checkpoint)
-prints one line to stderr and exits with status 2, leaving files untouched.
+Errors have one boundary, :func:`main`:
+
+- whatever a user can get wrong (an option or ``--set`` value out of range,
+  a missing, corrupt or foreign checkpoint, an output that cannot be
+  written, a run folder in use) ends with one line ``minigan: <what is
+  wrong>`` on stderr and exit status 2, and no file changed;
+- so does a training that diverges (settings that make it explode), except
+  that its checkpoint then holds the last step whose state was all finite;
+- anything else is a bug in minigan: one line and status 1; ``--debug`` (or
+  ``MINIGAN_DEBUG=1``) shows the traceback instead.
+
+NumPy's floating-point warnings never reach the terminal; minigan's own
+warnings (a torn log line dropped) are one line each.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+import tempfile
+import traceback
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -19,31 +34,73 @@ class UsageError(Exception):
     """A problem with what the user asked for: reported in one line, exit status 2."""
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse whose mistakes are a :class:`UsageError` (one line) instead of usage text and an exit."""
+
+    def error(self, message):
+        command = self.prog.removeprefix("minigan").strip()
+        raise UsageError(f"{command + ': ' if command else ''}{message} (see {self.prog} -h)")
+
+
+def at_least(minimum: int):
+    """An argparse type: an integer of at least ``minimum``."""
+    def integer(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"must be at least {minimum}, got {value}")
+        return value
+
+    return integer
+
+
+# output formats: suffix -> (name, how a file of that kind starts)
+PICTURE_OR_ARRAY = {".png": ("PNG picture", (b"\x89PNG",)), ".npy": ("NumPy array", (b"\x93NUMPY",))}
+JSON = {".json": ("JSON file", (b"{", b"[", b"\n", b" "))}
+
+
+def _output(text: str, formats: dict, reading: Path) -> Path:
+    """Check an output path before any work: known format, an existing folder we may write to, not the input."""
+    out = Path(text)
+    if out.suffix.lower() not in formats:
+        raise UsageError(f"-o {text}: unknown format {out.suffix or '(no extension)'!r}; the extension decides it: "
+                         + ", ".join(f"{suffix} ({name})" for suffix, (name, _) in formats.items()))
+    name, starts = formats[out.suffix.lower()]
+    folder = out.parent
+    if not folder.is_dir():
+        raise UsageError(f"-o {text}: folder {folder} does not exist")
+    if out.exists():
+        if out.is_dir():
+            raise UsageError(f"-o {text} is a folder")
+        if reading.exists() and out.samefile(reading):
+            raise UsageError(f"-o {text} is the checkpoint being read; refusing to overwrite it")
+        with open(out, "rb") as f:
+            head = f.read(8)
+        if head and not head.startswith(starts):
+            raise UsageError(f"-o {text} exists and is not a {name}; refusing to overwrite it")
+    try:  # the one sure test of writability (permissions, read-only file systems, root); leaves no file
+        tempfile.TemporaryFile(dir=folder).close()
+    except OSError as err:
+        raise UsageError(f"-o {text}: cannot write in {folder} ({err.strerror})") from None
+    return out
+
+
 def _train(args) -> None:
     from minigan.runner import run_training
-    from minigan.serialization import CheckpointError
     from minigan.train import config as cfg
-    from minigan.train.checkpoint import CHECKPOINT, load_checkpoint
 
-    if args.steps is not None and args.steps < 0:
-        raise UsageError(f"--steps must be at least 0, got {args.steps}")
     if args.resume:
         if args.recipe or args.set or args.seed is not None:
             raise UsageError("--resume continues the run in --out with its saved configuration; "
                              "only --steps may change")
-        out = Path(args.out or "runs/dcgan-digits")
-        if (out / CHECKPOINT).exists():
-            try:
-                load_checkpoint(out / CHECKPOINT)
-            except (CheckpointError, OSError) as err:
-                raise UsageError(f"cannot resume from {out / CHECKPOINT}: {err}") from None
-        config = None
+        config, out = None, Path(args.out or "runs/dcgan-digits")
     else:
-        recipe = args.recipe or "dcgan-digits"
         given = [f"train.{key}={value}" for key, value in (("steps", args.steps), ("seed", args.seed))
                  if value is not None]
-        config = cfg.apply_overrides(cfg.load_recipe(recipe), args.set + given)
-        out = Path(args.out or f"runs/{recipe}")
+        config = cfg.apply_overrides(cfg.load_recipe(args.recipe or "dcgan-digits"), args.set + given)
+        out = Path(args.out or f"runs/{config['recipe']}")
     paths = run_training(config, out, resume=args.resume, progress=not args.quiet,
                          steps=args.steps if args.resume else None)
     print(_summary(paths))
@@ -78,14 +135,10 @@ def _recipes(args) -> None:
 def _load_game(path: Path):
     """The game of a checkpoint with its trained weights (sampling uses the EMA generator when there is one)."""
     from minigan.runner import load_game
-    from minigan.serialization import CheckpointError
 
-    if not path.exists():
-        raise UsageError(f"checkpoint not found: {path}")
-    try:
-        game, _ = load_game(path)
-    except (CheckpointError, OSError) as err:
-        raise UsageError(f"cannot read checkpoint {path}: {err}") from None
+    if not path.is_file():
+        raise UsageError(f"checkpoint not found: {path}" if not path.exists() else f"{path} is not a file")
+    game, _ = load_game(path)
     return game
 
 
@@ -103,10 +156,11 @@ def _conditions(game, label) -> dict:
 
 def _write_samples(samples: np.ndarray, out: Path, game, nrow: int | None = None) -> None:
     from minigan import viz
+    from minigan.serialization import CheckpointError, atomic_path
 
-    if out.suffix == ".npy":
-        from minigan.serialization import atomic_path
-
+    if not np.isfinite(samples).all():
+        raise CheckpointError("the checkpoint's generator makes NaN or inf samples; it cannot be used")
+    if out.suffix.lower() == ".npy":
         with atomic_path(out) as tmp, open(tmp, "wb") as f:
             np.save(f, samples)
     elif game.data.kind == "toy":
@@ -119,13 +173,13 @@ def _write_samples(samples: np.ndarray, out: Path, game, nrow: int | None = None
 def _sample(args) -> None:
     import minigan as mg
 
-    if args.n < 1:
-        raise UsageError(f"-n must be at least 1, got {args.n}")
-    game = _load_game(Path(args.checkpoint))
+    checkpoint = Path(args.checkpoint)
+    out = _output(args.output, PICTURE_OR_ARRAY, checkpoint)
+    game = _load_game(checkpoint)
     samples = game.sample(args.n, mg.Generator(args.seed), **_conditions(game, args.label))
     # without --label a conditional family cycles through its classes: one column each
     columns = game.condition_count if game.condition == "labels" and args.label is None else None
-    _write_samples(samples, Path(args.output), game, nrow=columns)
+    _write_samples(samples, out, game, nrow=columns)
 
 
 def slerp(a: np.ndarray, b: np.ndarray, t: np.ndarray) -> np.ndarray:
@@ -139,42 +193,41 @@ def slerp(a: np.ndarray, b: np.ndarray, t: np.ndarray) -> np.ndarray:
 
 
 def _interpolate(args) -> None:
-    game = _load_game(Path(args.checkpoint))
+    checkpoint = Path(args.checkpoint)
+    out = _output(args.output, PICTURE_OR_ARRAY, checkpoint)
+    game = _load_game(checkpoint)
     rng = np.random.default_rng(args.seed)
     ends = rng.standard_normal((args.rows, 2, game.latent_dim))
     t = np.linspace(0, 1, args.steps)
     z = np.concatenate([slerp(a, b, t) for a, b in ends]).astype(np.float32)
     samples = game.sample(len(z), z=z, **_conditions(game, args.label))
-    _write_samples(samples, Path(args.output), game, nrow=args.steps)
+    _write_samples(samples, out, game, nrow=args.steps)
 
 
 def _eval(args) -> None:
     from minigan.metrics import format_table, write_eval_json
     from minigan.runner import evaluate_checkpoint
-    from minigan.serialization import CheckpointError
 
     path = Path(args.checkpoint)
-    if not path.exists():
-        raise UsageError(f"checkpoint not found: {path}")
-    try:
-        results = evaluate_checkpoint(path, n=args.n, metrics=args.metrics or None, seed=args.seed)
-    except (ValueError, CheckpointError, OSError) as err:
-        raise UsageError(f"cannot evaluate {path}: {err}") from None
+    if not path.is_file():
+        raise UsageError(f"checkpoint not found: {path}" if not path.exists() else f"{path} is not a file")
+    out = _output(args.output or str(path.parent / "eval.json"), JSON, path)
+    results = evaluate_checkpoint(path, n=args.n, metrics=args.metrics or None, seed=args.seed)
     print(format_table(results))
-    out = Path(args.output) if args.output else path.parent / "eval.json"
     write_eval_json(results, out)
     print(f"wrote {out}")
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="minigan", description="GANs from scratch in NumPy.")
+    p = _Parser(prog="minigan", description="GANs from scratch in NumPy.")
+    p.add_argument("--debug", action="store_true", help="show the traceback of an error (or set MINIGAN_DEBUG=1)")
     sub = p.add_subparsers(dest="command", required=True)
 
     t = sub.add_parser("train", help="train a GAN from a recipe (default: dcgan-digits)")
-    t.add_argument("recipe", nargs="?", help="recipe name (see `minigan recipes`)")
-    t.add_argument("--steps", type=int, help="generator steps (overrides the recipe)")
+    t.add_argument("recipe", nargs="?", help="recipe name (see `minigan recipes`) or the path of a recipe .toml file")
+    t.add_argument("--steps", type=at_least(1), help="generator steps (overrides the recipe)")
     t.add_argument("--out", help="run folder (default: runs/RECIPE)")
-    t.add_argument("--seed", type=int, help="random seed (overrides the recipe)")
+    t.add_argument("--seed", type=at_least(0), help="random seed (overrides the recipe)")
     t.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE",
                    help="override any configuration key, e.g. --set optim.g_lr=1e-4 (repeatable)")
     t.add_argument("--resume", action="store_true", help="continue the run in --out from its checkpoint")
@@ -186,56 +239,93 @@ def _parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("sample", help="draw samples from a checkpoint's generator")
     s.add_argument("checkpoint")
-    s.add_argument("-n", type=int, default=64, help="number of samples (default 64)")
+    s.add_argument("-n", type=at_least(1), default=64, help="number of samples (default 64)")
     s.add_argument("-o", "--output", default="samples.png", help="a .png picture or a .npy array of samples")
-    s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--seed", type=at_least(0), default=0)
     s.add_argument("--label", type=int, help="the class to draw (cgan, acgan) or the categorical code (infogan)")
     s.set_defaults(run=_sample)
 
     i = sub.add_parser("interpolate", help="spherical interpolation between latent vectors")
     i.add_argument("checkpoint")
-    i.add_argument("-o", "--output", default="walk.png")
-    i.add_argument("--rows", type=int, default=8)
-    i.add_argument("--steps", type=int, default=10)
-    i.add_argument("--seed", type=int, default=0)
+    i.add_argument("-o", "--output", default="walk.png", help="a .png picture or a .npy array of samples")
+    i.add_argument("--rows", type=at_least(1), default=8, help="walks, one per row (default 8)")
+    i.add_argument("--steps", type=at_least(2), default=10, help="points along each walk, ends included (default 10)")
+    i.add_argument("--seed", type=at_least(0), default=0)
     i.add_argument("--label", type=int, help="hold the class (cgan, acgan) or categorical code (infogan) fixed")
     i.set_defaults(run=_interpolate)
 
     e = sub.add_parser("eval", help="evaluate a checkpoint: mode coverage, Fréchet distance, KID, C2ST, ...")
     e.add_argument("checkpoint")
-    e.add_argument("--n", type=int, default=5000, help="generated samples (default 5000)")
+    e.add_argument("--n", type=at_least(2), default=5000, help="generated samples (default 5000)")
     e.add_argument("--metrics", nargs="+", help="which metrics (default: all that fit the data)")
     e.add_argument("-o", "--output", help="where to write the JSON results (default: eval.json beside the checkpoint)")
-    e.add_argument("--seed", type=int, default=0)
+    e.add_argument("--seed", type=at_least(0), default=0)
     e.set_defaults(run=_eval)
 
-    sub.add_parser("bench", help="time training steps against PyTorch (options: minigan bench -h)")
+    from minigan import bench
+
+    b = sub.add_parser("bench", help="time training steps against PyTorch")
+    bench.add_arguments(b)
+    b.set_defaults(run=bench.run)
     return p
 
 
-def main(argv: list[str] | None = None) -> int:
-    argv = sys.argv[1:] if argv is None else list(argv)
-    if argv[:1] == ["bench"]:  # the benchmark has its own options; hand them over untouched
-        from minigan import bench
+def _user_errors() -> tuple[type[BaseException], ...]:
+    """The exceptions that mean the user asked for something that cannot be done (one line, status 2)."""
+    from minigan.metrics import MetricError
+    from minigan.registry import ConfigError
+    from minigan.runner import RunFolderError
+    from minigan.serialization import CheckpointError, LogError
 
-        return bench.main(argv[1:])
-    args = _parser().parse_args(argv)
-    from minigan.runner import RunExists
-    from minigan.serialization import CheckpointError
-    from minigan.train.config import ConfigError
+    return UsageError, ConfigError, CheckpointError, LogError, MetricError, RunFolderError, OSError, MemoryError
+
+
+def _describe(err: BaseException) -> str:
+    """One line for a user error: an OSError names its file, MemoryError says what ran out."""
+    if isinstance(err, OSError) and err.strerror and err.filename:
+        return f"{err.filename}: {err.strerror}"
+    if isinstance(err, MemoryError):
+        return f"out of memory ({err}); is a size in the configuration too large?"
+    return " ".join(str(err).split()) or type(err).__name__
+
+
+def _warn(message, category, filename, lineno, file=None, line=None):
+    print(f"minigan: warning: {message}", file=sys.stderr)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the ``minigan`` command on ``argv``; returns the exit status (see the module's docstring)."""
+    argv = sys.argv[1:] if argv is None else list(argv)
+    debug = "--debug" in argv[:1] or os.environ.get("MINIGAN_DEBUG", "") not in ("", "0")
     from minigan.train.trainer import TrainingDiverged
 
-    try:
-        args.run(args)
-    except (UsageError, ConfigError, CheckpointError, RunExists, FileNotFoundError) as err:
-        print(f"minigan: error: {err}", file=sys.stderr)
-        return 2
-    except TrainingDiverged as err:
-        print(f"minigan: {err}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print("minigan: interrupted; the last checkpoint is kept", file=sys.stderr)
-        return 130
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore", RuntimeWarning)  # NumPy's overflow and invalid-value warnings
+        warnings.showwarning = _warn
+        try:
+            args = _parser().parse_args(argv)
+            args.run(args)
+            sys.stdout.flush()
+        except BrokenPipeError:  # `minigan recipes | head`: the reader left, which is no error of ours
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            return 0
+        except KeyboardInterrupt:
+            print("minigan: interrupted; the last checkpoint is kept", file=sys.stderr)
+            return 130
+        except TrainingDiverged as err:
+            print(f"minigan: {err}", file=sys.stderr)
+            return 2
+        except _user_errors() as err:
+            if debug:
+                traceback.print_exc()
+            print(f"minigan: {_describe(err)}", file=sys.stderr)
+            return 2
+        except Exception as err:
+            if debug:
+                raise
+            print(f"minigan: internal error, {type(err).__name__}: {_describe(err)} "
+                  "(a bug in minigan; rerun with --debug for the traceback)", file=sys.stderr)
+            return 1
     return 0
 
 

@@ -74,6 +74,8 @@ def check_range(value, interval: str) -> bool:
     low_bracket, rest = interval[0], interval[1:-1]
     high_bracket = interval[-1]
     low, high = (float(s) for s in rest.split(","))
+    if isinstance(value, float) and not math.isfinite(value):  # math.isfinite(int) may overflow; ints are finite
+        return False
     above = value >= low if low_bracket == "[" else value > low
     below = value <= high if high_bracket == "]" else value < high
-    return math.isfinite(value) and above and below
+    return above and below

@@ -6,6 +6,9 @@ coverage sees them. No test here measures time.
 """
 
 import os
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -335,3 +338,17 @@ def test_memory_policy_rejects_an_unknown_setting(monkeypatch):
     monkeypatch.setenv("MINIGAN_MALLOC", "sometimes")
     with pytest.raises(ValueError, match="MINIGAN_MALLOC"):
         kernels.memory._from_environment()
+
+
+def test_compiled_kernels_are_cached_per_user_and_never_inside_the_package(tmp_path):
+    """Cache files in the package outlive ``pip uninstall`` and leave a ``minigan`` folder that shadows a reinstall."""
+    pytest.importorskip("numba")
+    package = Path(kernels.__file__).parent.parent
+    script = ("from minigan.kernels import numba_cpu as k; import numpy as np; "
+              "k.leaky_relu(np.ones(3, np.float32), 0.2); print(k.activation._leaky_relu._cache._cache_path)")
+    env = {**os.environ, "MINIGAN_CACHE_DIR": str(tmp_path)}
+    env.pop("NUMBA_CACHE_DIR", None)
+    where = Path(subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True,
+                                check=True).stdout.strip())
+    assert where.is_relative_to(tmp_path / "numba") and not where.resolve().is_relative_to(package.resolve())
+    assert list(where.glob("*.nbi")), "nothing was cached"

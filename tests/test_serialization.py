@@ -1,5 +1,10 @@
+import fcntl
+import json
 import math
 import os
+import re
+import threading
+import warnings
 from collections import OrderedDict
 
 import hypothesis.extra.numpy as hnp
@@ -10,7 +15,18 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from minigan.autograd import Tensor
-from minigan.serialization import CheckpointError, append_jsonl, load, read_jsonl, save, write_jsonl
+from minigan.serialization import (
+    CheckpointError,
+    LogError,
+    TornLogWarning,
+    append_jsonl,
+    atomic_path,
+    load,
+    read_jsonl,
+    remove_partial_files,
+    save,
+    write_jsonl,
+)
 
 
 def assert_same(saved, loaded):
@@ -165,6 +181,40 @@ def test_save_replaces_an_existing_file(saved):
     assert os.listdir(saved.parent) == [saved.name]
 
 
+# -- temporary files ---------------------------------------------------------------------------------------
+
+def test_a_temporary_is_recognisable_keeps_the_suffix_and_has_a_normal_files_mode(tmp_path):
+    umask = os.umask(0o022)
+    os.umask(umask)
+    for name, suffix, expected in [("samples.png", None, ".png"), ("checkpoint.safetensors", ".tmp", ".tmp"),
+                                   ("README", None, "")]:
+        with atomic_path(tmp_path / name, suffix=suffix) as tmp:
+            assert re.fullmatch(rf"\.{re.escape(name)}\.partial-[0-9a-f]{{8}}{re.escape(expected)}", tmp.name)
+            assert tmp.parent == tmp_path and tmp.suffix == (expected or tmp.suffix)
+            assert tmp.stat().st_mode & 0o777 == 0o666 & ~umask
+            tmp.write_text("x")
+        assert (tmp_path / name).read_text() == "x" and not tmp.exists()
+
+
+def test_leftover_partial_files_are_removed_and_nothing_else(tmp_path):
+    crashed = atomic_path(tmp_path / "samples.png")
+    left = crashed.__enter__()  # a process killed before __exit__ leaves this behind
+    others = [".checkpoint.safetensors.partial-0123abcd.tmp", ".metrics.jsonl.partial-deadbeef.jsonl",
+              ".README.partial-00000000"]
+    kept = ["notes.partial.txt", ".hidden.png", "samples.png", ".samples.png.partial-0123abc.png",
+            ".samples.png.partial-0123ABCD.png", "samples.png.partial-0123abcd.png", ".partial-0123abcd.png"]
+    for name in others + kept:
+        (tmp_path / name).write_text("")
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / others[0]).write_text("")  # not recursive
+    (tmp_path / ".dir.partial-0123abcd").mkdir()   # only files
+    removed = remove_partial_files(tmp_path)
+    assert removed == sorted(tmp_path / name for name in [left.name, *others])
+    assert sorted(os.listdir(tmp_path)) == sorted([*kept, "sub", ".dir.partial-0123abcd"])
+    assert (tmp_path / "sub" / others[0]).exists()
+    assert remove_partial_files(tmp_path) == [] and remove_partial_files(tmp_path / "missing") == []
+
+
 # -- JSON-lines logs ---------------------------------------------------------------------------------------
 
 def test_jsonl_records_come_back_in_order_with_non_finite_floats(tmp_path):
@@ -187,3 +237,97 @@ def test_write_jsonl_replaces_the_log_atomically(tmp_path):
     write_jsonl(path, [{"step": 0}, {"step": 1, "fid": 3.5}])
     assert read_jsonl(path) == [{"step": 0}, {"step": 1, "fid": 3.5}]
     assert os.listdir(tmp_path) == [path.name]
+
+
+RECORDS = [{"step": 1, "d_loss": 0.5}, {"step": 2, "d_loss": math.inf, "note": "é"}, {"step": 3, "g_loss": -1.25}]
+
+
+@given(cut=st.integers(0, 10**6))
+def test_a_log_cut_anywhere_reads_back_its_complete_lines(tmp_path_factory, cut):
+    path = tmp_path_factory.mktemp("log") / "metrics.jsonl"
+    for record in RECORDS:
+        append_jsonl(path, record)
+    data = path.read_bytes()
+    cut %= len(data) + 1
+    path.write_bytes(data[:cut])
+    ends = [data.index(b"}\n", data.index(json.dumps(r).encode())) + 1 for r in RECORDS]  # just past each "}"
+    complete = sum(end <= cut for end in ends)
+    torn = data[:cut].rstrip() and not data[:cut].rstrip().endswith(b"}")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert read_jsonl(path) == RECORDS[:complete]
+    assert [str(w.message) for w in caught] == (
+        [f"{path}: dropped an incomplete last line (a crash while it was written)"] if torn else [])
+    assert all(issubclass(w.category, TornLogWarning) and w.filename == __file__ for w in caught)
+
+
+def test_a_multibyte_character_cut_in_half_is_a_torn_line(tmp_path):
+    path = tmp_path / "metrics.jsonl"
+    path.write_bytes(b'{"step": 1}\n' + '{"step": 2, "note": "é"}'.encode()[:-4])  # ends inside the é
+    with pytest.warns(TornLogWarning, match="incomplete last line"):
+        assert read_jsonl(path) == [{"step": 1}]
+
+
+@pytest.mark.parametrize("bad", [b"{\"step\": 2", b"[1, 2]", b"\xff\xfe", b"\x00\x00\x00"])
+def test_a_bad_line_before_the_last_is_a_log_error_naming_the_file_and_line(tmp_path, bad):
+    path = tmp_path / "metrics.jsonl"
+    path.write_bytes(b'{"step": 1}\n\n' + bad + b'\n{"step": 3}\n')
+    with pytest.raises(LogError, match=rf"{re.escape(str(path))}: line 3 is not a JSON object") as err:
+        read_jsonl(path)
+    assert isinstance(err.value, ValueError)
+
+
+def test_appending_after_a_torn_line_removes_it_first_without_a_second_warning(tmp_path):
+    path = tmp_path / "metrics.jsonl"
+    torn = [b'{"step": 2, "d_lo',
+            b'{"step": 2, "x": "' + b"a" * 20000,  # longer than one block read from the end
+            b"\x00" * 5000]                       # what a crash can leave: the line's bytes, zeroed
+    for tail in torn:
+        path.write_bytes(b'{"step": 1}\n' + tail)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # read_jsonl is the one that warns about it
+            append_jsonl(path, {"step": 2})
+        assert path.read_bytes() == b'{"step": 1}\n{"step": 2}\n'
+    path.write_bytes(b"\x00" * 5000)
+    append_jsonl(path, {"step": 1})
+    assert path.read_bytes() == b'{"step": 1}\n'
+
+
+def test_appending_after_a_complete_line_without_its_newline_keeps_it(tmp_path):
+    path = tmp_path / "metrics.jsonl"
+    path.write_bytes(b'{"step": 1}\n{"step": 2}')
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        append_jsonl(path, {"step": 3})
+        assert read_jsonl(path) == [{"step": 1}, {"step": 2}, {"step": 3}]
+
+
+def test_a_record_is_one_write_on_an_append_only_descriptor(tmp_path, monkeypatch):
+    path = tmp_path / "metrics.jsonl"
+    append_jsonl(path, {"step": 1})
+    writes, real_write = [], os.write
+
+    def write(fd, data):
+        writes.append((fcntl.fcntl(fd, fcntl.F_GETFL) & os.O_APPEND, bytes(data)))
+        return real_write(fd, data)
+
+    monkeypatch.setattr(os, "write", write)
+    append_jsonl(path, {"step": 2, "d_loss": 0.5})
+    assert writes == [(os.O_APPEND, b'{"step": 2, "d_loss": 0.5}\n')]
+
+
+def test_concurrent_appends_never_interleave(tmp_path):
+    path = tmp_path / "metrics.jsonl"
+    padding = "x" * 5000  # lines longer than a page
+
+    def writer(k):
+        for step in range(50):
+            append_jsonl(path, {"writer": k, "step": step, "pad": padding})
+
+    threads = [threading.Thread(target=writer, args=(k,)) for k in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    records = read_jsonl(path)
+    assert sorted((r["writer"], r["step"]) for r in records) == [(k, s) for k in range(4) for s in range(50)]

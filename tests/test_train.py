@@ -197,10 +197,10 @@ def test_freezing_is_per_parameter_so_a_shared_layer_is_updated_by_whoever_updat
 
 @pytest.mark.parametrize("recipe", ["ring8", "cgan-digits", "acgan-digits", "infogan-digits"])
 @pytest.mark.parametrize("player", ["D", "G"])
-def test_a_nan_loss_stops_training_naming_the_step_and_keeps_the_last_checkpoint(recipe, player, tmp_path,
-                                                                                 monkeypatch):
-    run_training(tiny(recipe, 2), tmp_path, progress=False)
-    good = (tmp_path / CHECKPOINT).read_bytes()
+def test_a_nan_loss_stops_training_naming_the_step_and_keeps_the_last_finite_step(recipe, player, tmp_path,
+                                                                                  monkeypatch):
+    run_training(tiny(recipe, 3), tmp_path / "straight", progress=False)
+    run_training(tiny(recipe, 2), tmp_path / "run", progress=False)
     game_class = type(Trainer(tiny(recipe)).game)
     method = f"{player.lower()}_objective"
     original = getattr(game_class, method)
@@ -214,9 +214,13 @@ def test_a_nan_loss_stops_training_naming_the_step_and_keeps_the_last_checkpoint
         return objective
 
     monkeypatch.setattr(game_class, method, poisoned)
-    with pytest.raises(TrainingDiverged, match=rf"step 4: {player.lower()}_loss is nan"):
-        run_training(None, tmp_path, resume=True, progress=False, steps=6)
-    assert (tmp_path / CHECKPOINT).read_bytes() == good
+    with pytest.raises(TrainingDiverged, match=rf"at step 4: {player.lower()}_loss is nan; .* holds step 3, "):
+        run_training(None, tmp_path / "run", resume=True, progress=False, steps=6)
+    kept, straight = load_checkpoint(tmp_path / "run" / CHECKPOINT), load_checkpoint(tmp_path / "straight" / CHECKPOINT)
+    assert kept["step"] == 3
+    for name, weights in straight["networks"].items():
+        for key, value in weights.items():
+            np.testing.assert_array_equal(kept["networks"][name][key].numpy(), value.numpy())
 
 
 def test_an_existing_run_is_not_overwritten(tmp_path):
@@ -252,10 +256,10 @@ def test_cli_train_sample_and_interpolate(tmp_path, capsys):
     (["train", "ring8", "--set", "train.eval_every=100", "--set", 'train.eval_metrics=["mdd"]'],
      "train.eval_metrics: 'mdd' cannot be computed on ring8"),
     (["sample", "missing.safetensors"], "checkpoint not found"),
-    (["train", "ring8", "--seed", "-1"], r"train.seed must be in [0, inf)"),
+    (["train", "ring8", "--seed", "-1"], "argument --seed: must be at least 0, got -1"),
     (["train", "ring8", "--set", "optim.ema=1.0"], "optim.ema must be in [0, 1), got 1.0"),
     (["train", "ring8", "--set", "game.name=cgan"], "game 'cgan' needs labelled data, but ring8 has no labels"),
-    (["sample", "missing.safetensors", "-n", "0"], "-n must be at least 1"),
+    (["sample", "missing.safetensors", "-n", "0"], "argument -n: must be at least 1, got 0"),
 ])
 def test_cli_errors_are_one_line_with_status_2(argv, message, tmp_path, capsys, monkeypatch):
     monkeypatch.chdir(tmp_path)
@@ -269,13 +273,13 @@ def test_cli_rejects_a_corrupt_checkpoint(tmp_path, capsys):
     bad = tmp_path / "bad.safetensors"
     bad.write_bytes(b"not a checkpoint")
     assert cli.main(["sample", str(bad), "-o", str(tmp_path / "x.png")]) == 2
-    assert "cannot read checkpoint" in capsys.readouterr().err
+    assert "bad.safetensors is truncated or not a safetensors file" in capsys.readouterr().err
     assert not (tmp_path / "x.png").exists()
     (tmp_path / "run").mkdir()
     (tmp_path / "run" / CHECKPOINT).write_bytes(b"not a checkpoint either")
     assert cli.main(["train", "--resume", "--out", str(tmp_path / "run")]) == 2
     err = capsys.readouterr().err
-    assert "cannot resume from" in err and err.count("\n") == 1
+    assert "is truncated or not a safetensors file" in err and err.count("\n") == 1
     assert (tmp_path / "run" / CHECKPOINT).read_bytes() == b"not a checkpoint either"
 
 
@@ -329,10 +333,13 @@ def test_a_checkpoint_that_does_not_fit_its_configuration_is_one_line_and_touche
     mg.save(state, run / CHECKPOINT)
     saved = {p.name: p.read_bytes() for p in run.iterdir() if p.is_file()}
     assert cli.main(["sample", str(run / CHECKPOINT), "-o", str(tmp_path / "x.png")]) == 2
-    assert cli.main(["train", "--resume", "--out", str(run), "--steps", "4"]) == 2
     assert cli.main(["eval", str(run / CHECKPOINT), "--n", "20"]) == 2
     for line in capsys.readouterr().err.splitlines():
         assert "does not fit the game its configuration builds" in line, line
+    (run / "config.json").unlink()  # else resuming is refused sooner: the checkpoint no longer matches it
+    saved = {p.name: p.read_bytes() for p in run.iterdir() if p.is_file()}
+    assert cli.main(["train", "--resume", "--out", str(run), "--steps", "4"]) == 2
+    assert "does not fit the game its configuration builds" in capsys.readouterr().err
     assert {p.name: p.read_bytes() for p in run.iterdir() if p.is_file()} == saved
     assert not (tmp_path / "x.png").exists()
 
@@ -343,3 +350,15 @@ def test_slerp_keeps_the_endpoints_and_the_norm_of_orthogonal_unit_vectors():
     np.testing.assert_allclose(path[0], a, atol=1e-12)
     np.testing.assert_allclose(path[-1], b, atol=1e-12)
     np.testing.assert_allclose(np.linalg.norm(path, axis=1), 1.0)
+
+
+def test_a_recipe_file_trains_into_a_folder_named_after_it(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "mine.toml").write_text('description = "a recipe of my own"\n'
+                                        '[data]\nname = "ring8"\nbatch_size = 8\n'
+                                        '[model]\nname = "mlp"\ng_hidden = [8]\nd_hidden = [8]\n'
+                                        '[train]\nsteps = 2\n')
+    assert cli.main(["train", "mine.toml", "--quiet"]) == 0
+    config = json.loads((tmp_path / "runs" / "mine" / "config.json").read_text())
+    assert config["recipe"] == "mine" and config["data"]["name"] == "ring8" and config["model"]["g_hidden"] == [8]
+    assert load_checkpoint(tmp_path / "runs" / "mine" / CHECKPOINT)["step"] == 2

@@ -135,9 +135,15 @@ class Game:
 
     # -- drawing the generator's inputs ----------------------------------------------------------------------
 
+    @property
+    def dtype(self) -> np.dtype:
+        """The floating dtype of the first generator's parameters (float32 unless converted): that of its inputs."""
+        params = self.network(self.generators[0]).parameters()
+        return next((p.dtype for p in params if p.dtype.kind == "f"), np.dtype(np.float32))
+
     def z(self, n: int, generator: mg.Generator | None = None) -> mg.Tensor:
-        r"""Latent noise :math:`z \sim \mathcal N(0, I)`, ``(n, latent_dim)``."""
-        return mg.randn(n, self.latent_dim, generator=generator)
+        r"""Latent noise :math:`z \sim \mathcal N(0, I)`, ``(n, latent_dim)``, in G's dtype (layers do not promote)."""
+        return mg.randn(n, self.latent_dim, generator=generator, dtype=self.dtype)
 
     def generator_inputs(self, n: int, generator: mg.Generator | None = None, z=None) -> tuple:
         """What G is called with for ``n`` samples; ``z`` ``(n, latent_dim)`` replaces the drawn noise."""
@@ -146,7 +152,7 @@ class Game:
     def _given_z(self, n: int, z, generator) -> mg.Tensor:
         if z is None:
             return self.z(n, generator)
-        z = mg.tensor(np.asarray(z, dtype=np.float32))
+        z = mg.tensor(np.asarray(z, dtype=self.dtype))
         if z.shape != (n, self.latent_dim):
             raise ValueError(f"{self.name}: latents must have shape ({n}, {self.latent_dim}), got {z.shape}")
         return z

@@ -89,13 +89,13 @@ class InfoGAN(Game):
         return categorical, self._uniform(n, generator)
 
     def _uniform(self, n: int, generator=None) -> mg.Tensor | None:
-        return mg.rand(n, self.continuous, generator=generator) * 2 - 1 if self.continuous else None
+        return mg.rand(n, self.continuous, generator=generator, dtype=self.dtype) * 2 - 1 if self.continuous else None
 
     def latent(self, z, categorical, uniform) -> mg.Tensor:
         """G's input: the noise, the category one-hot, the continuous codes, side by side."""
         parts = [z]
         if categorical is not None:
-            parts.append(mg.tensor(np.eye(self.categories, dtype=np.float32)[categorical.numpy()]))
+            parts.append(mg.tensor(np.eye(self.categories, dtype=z.dtype)[categorical.numpy()]))
         if uniform is not None:
             parts.append(uniform)
         return mg.cat(parts, dim=1)
@@ -136,7 +136,7 @@ class InfoGAN(Game):
         if continuous is None or not self.continuous:
             uniform = self._uniform(n, generator)
         else:
-            uniform = mg.tensor(np.asarray(continuous, dtype=np.float32).reshape(n, self.continuous))
+            uniform = mg.tensor(np.asarray(continuous, dtype=self.dtype).reshape(n, self.continuous))
         return (self.latent(z, categorical, uniform),)
 
     def sample_grid(self, n, generator=None):

@@ -16,7 +16,8 @@ Threads: BLAS gets one thread per process unless ``MINIGAN_NUM_THREADS``
 says otherwise, and the numba kernels run serially; :mod:`minigan.kernels.threads`
 explains why. Memory: on glibc, large arrays reuse freed heap memory instead of
 fresh pages (``MINIGAN_MALLOC=system`` opts out); :mod:`minigan.kernels.memory`
-explains why.
+explains why. Compiled kernels are cached per user (:func:`cache_dir`), never
+inside the installed package.
 
 Nothing here knows about Tensors.
 """
@@ -28,10 +29,11 @@ from types import ModuleType
 
 from minigan.kernels import memory, reference, threads
 from minigan.kernels.arrays import array_module, is_cupy
+from minigan.kernels.cache import cache_dir
 from minigan.kernels.threads import num_threads, set_num_threads
 
 __all__ = ["array_module", "backend", "set_backend", "kernel_module", "is_cupy", "num_threads",
-           "set_num_threads"]
+           "set_num_threads", "cache_dir"]
 
 _BACKENDS = ("auto", "numba", "numpy")
 _backend = os.environ.get("MINIGAN_KERNELS", "auto").strip().lower() or "auto"

@@ -8,8 +8,8 @@ classifier (:func:`load_digits_classifier`) or any function
 from minigan.metrics.c2st import classifier_two_sample_test
 from minigan.metrics.conditional import (class_frechet_distance, code_mutual_information, label_accuracy,
                                          normalized_mutual_information)
-from minigan.metrics.evaluate import (CLASS_METRICS, IMAGE_METRICS, TOY_METRICS, evaluate_generator, fitting_metrics,
-                                      format_table, score_samples, write_eval_json)
+from minigan.metrics.evaluate import (CLASS_METRICS, IMAGE_METRICS, TOY_METRICS, MetricError, evaluate_generator,
+                                      fitting_metrics, format_table, score_samples, write_eval_json)
 from minigan.metrics.features import DigitsClassifier, load_digits_classifier
 from minigan.metrics.frechet import (frechet_distance, frechet_distance_from_statistics, frechet_distance_infinity,
                                      gaussian_statistics, sqrtm_psd)
@@ -26,6 +26,6 @@ __all__ = [
     "inception_score", "precision_recall", "density_coverage", "mode_coverage", "classifier_two_sample_test",
     "RejectionSamples", "discriminator_rejection_sampling", "drs_log_odds",
     "label_accuracy", "class_frechet_distance", "normalized_mutual_information", "code_mutual_information",
-    "evaluate_generator", "fitting_metrics", "score_samples", "format_table", "write_eval_json",
+    "MetricError", "evaluate_generator", "fitting_metrics", "score_samples", "format_table", "write_eval_json",
     "TOY_METRICS", "IMAGE_METRICS", "CLASS_METRICS",
 ]

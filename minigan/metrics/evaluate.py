@@ -43,8 +43,12 @@ from minigan.metrics.rejection import discriminator_rejection_sampling
 from minigan.metrics.scores import inception_score
 from minigan.serialization import atomic_path
 
-__all__ = ["TOY_METRICS", "IMAGE_METRICS", "CLASS_METRICS", "evaluate_generator", "fitting_metrics", "score_samples",
-           "format_table", "write_eval_json"]
+__all__ = ["MetricError", "TOY_METRICS", "IMAGE_METRICS", "CLASS_METRICS", "evaluate_generator", "fitting_metrics",
+           "score_samples", "format_table", "write_eval_json"]
+
+
+class MetricError(ValueError):
+    """Metrics asked of data they do not apply to (a toy metric on images, digit features on other images)."""
 
 TOY_METRICS = ("mode_coverage", "mmd", "c2st", "drs")
 IMAGE_METRICS = ("fd", "fd_infinity", "kid", "inception_score", "precision_recall", "density_coverage", "c2st", "drs")
@@ -185,13 +189,13 @@ def _chosen_metrics(fitting: tuple[str, ...], metrics, kind: str) -> list[str]:
         return list(fitting)
     unknown = [m for m in metrics if m not in fitting]
     if unknown:
-        raise ValueError(f"metrics {', '.join(unknown)} do not apply to {kind} data; choose from {', '.join(fitting)}")
+        raise MetricError(f"metrics {', '.join(unknown)} do not apply to {kind} data; choose from {', '.join(fitting)}")
     return list(dict.fromkeys(metrics))
 
 
 def _digits_features(shape) -> tuple[Callable, Callable]:
     if tuple(shape) != (1, 8, 8):
-        raise ValueError(f"the bundled feature network is for 8x8 digits, but these images are {tuple(shape)}; "
+        raise MetricError(f"the bundled feature network is for 8x8 digits, but these images are {tuple(shape)}; "
                          "pass features= (and probabilities=) for other data")
     net = load_digits_classifier()
     return net.features, net.probabilities

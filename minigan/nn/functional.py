@@ -3,6 +3,12 @@ r"""Functional forms of the layers, as ``torch.nn.functional``.
 Each is a short composite of primitives from :mod:`minigan.ops`, so its
 gradient, and its second derivative, follow from theirs. The formulas are
 stated once here; ``docs/layers.md`` derives them.
+
+Errors: a shape that does not fit raises ``ValueError``; an input whose dtype
+differs from a parameter's (weight, bias, running statistics) raises
+``TypeError``. As in PyTorch, nothing is promoted: a float64 batch through a
+float32 layer would otherwise compute in float64 and leave float64 running
+statistics in the model's state.
 """
 
 from __future__ import annotations
@@ -31,12 +37,39 @@ def _expect(condition: bool, message: str) -> None:
         raise ValueError(message)
 
 
+def _same_dtype(op: str, x, **params) -> None:
+    """Raise ``TypeError`` unless every given parameter (``None`` ones skipped) has the dtype of the input ``x``.
+
+    The message names both dtypes and the conversions that make them agree.
+    """
+    for name, p in params.items():
+        if p is not None and p.dtype != x.dtype:
+            raise TypeError(f"{op}: input has dtype {x.dtype} but {name} has dtype {p.dtype}; "
+                            f"convert one of them ({_conversions(x.dtype, p.dtype)})")
+
+
+def _conversions(have, want) -> str:
+    """How to make an input of dtype ``have`` and a model of dtype ``want`` agree, as code to type."""
+    methods = {"float32": ".float()", "float64": ".double()"}
+    to_input = f"x.astype(np.{want.name}) / x{methods.get(want.name, f'.to(np.{want.name})')}"
+    if have.kind != "f":  # integer or bool input: only the input can change
+        return to_input
+    return f"model{methods.get(have.name, f'.to(dtype=np.{have.name})')}, or {to_input}"
+
+
+def _expect_4d(op: str, x: Tensor, layout: str) -> None:
+    """An image batch ``(N, C, H, W)``; a single ``(C, H, W)`` image is told how to add the batch dimension."""
+    hint = "; for a single image add the batch dimension: x[None] or x.unsqueeze(0)" if x.ndim == 3 else ""
+    _expect(x.ndim == 4, f"{op}: expected a 4-D input {layout}, got a {x.ndim}-D input of shape {tuple(x.shape)}{hint}")
+
+
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:  # noqa: A002
     r""":math:`y = x W^\top + b` with ``weight`` of shape ``(out, in)``.
 
     Gradients: :math:`\bar x = \bar y W`, :math:`\bar W = \bar y^\top x`,
     :math:`\bar b = \sum_n \bar y_n` (with a bias, one fused primitive, :func:`minigan.ops.affine`).
     """
+    _same_dtype("linear", input, weight=weight, bias=bias)
     _expect(input.ndim >= 1 and input.shape[-1] == weight.shape[1],
             f"linear: input of shape {input.shape} needs last dimension {weight.shape[1]} "
             f"for a weight of shape {weight.shape}")
@@ -62,9 +95,12 @@ def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, 
     ``(N, O, H_out, W_out)``.
     """
     _expect(groups == 1, "conv2d: only groups=1 is implemented")
-    _expect(input.ndim == 4 and weight.ndim == 4 and input.shape[1] == weight.shape[1],
+    _expect_4d("conv2d", input, "(N, C, H, W)")
+    _expect(weight.ndim == 4, f"conv2d: expected a 4-D weight (O, C, kh, kw), got shape {weight.shape}")
+    _expect(input.shape[1] == weight.shape[1],
             f"conv2d: input {input.shape} (N, C, H, W) and weight {weight.shape} (O, C, kh, kw) "
             "must agree on C")
+    _same_dtype("conv2d", input, weight=weight, bias=bias)
     n, _, h, w = input.shape
     out_channels, _, kh, kw = weight.shape
     stride, padding, dilation = pair(stride, "stride"), pair(padding, "padding"), pair(dilation, "dilation")
@@ -92,9 +128,13 @@ def conv_transpose2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, 
     Output size :math:`(H - 1)s - 2p + d(k - 1) + p_{out} + 1`, with :math:`p_{out} < \max(s, d)` as torch.
     """
     _expect(groups == 1, "conv_transpose2d: only groups=1 is implemented")
-    _expect(input.ndim == 4 and weight.ndim == 4 and input.shape[1] == weight.shape[0],
+    _expect_4d("conv_transpose2d", input, "(N, C_in, H, W)")
+    _expect(weight.ndim == 4,
+            f"conv_transpose2d: expected a 4-D weight (C_in, C_out, kh, kw), got shape {weight.shape}")
+    _expect(input.shape[1] == weight.shape[0],
             f"conv_transpose2d: input {input.shape} (N, C_in, H, W) and weight {weight.shape} "
             "(C_in, C_out, kh, kw) must agree on C_in")
+    _same_dtype("conv_transpose2d", input, weight=weight, bias=bias)
     n, c_in, h, w = input.shape
     _, c_out, kh, kw = weight.shape
     stride, padding, dilation = pair(stride, "stride"), pair(padding, "padding"), pair(dilation, "dilation")
@@ -135,6 +175,7 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
     Evaluation: :math:`\hat x = (x - r_\mu)/\sqrt{r_{\sigma^2} + \epsilon}`, a fixed affine map.
     """
     _expect(input.ndim >= 2, f"batch_norm: expected input of shape (N, C, ...), got {input.shape}")
+    _same_dtype("batch_norm", input, weight=weight, bias=bias, running_mean=running_mean, running_var=running_var)
     axes = (0,) + tuple(range(2, input.ndim))
     shape = _channel_shape(input)
     if training:
@@ -146,9 +187,10 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
             with no_grad():
                 mu, var = batch_statistics(input.data, axes)
                 m = input.dtype.type(momentum)
-                running_mean.data = (1 - m) * running_mean.data + m * mu.reshape(-1).astype(running_mean.dtype)
+                # the kernels may accumulate in a wider dtype; the statistics keep the model's
+                running_mean.data = (1 - m) * running_mean.data + m * mu.reshape(-1).astype(input.dtype, copy=False)
                 unbiased = var.reshape(-1) * (count / (count - 1))
-                running_var.data = (1 - m) * running_var.data + m * unbiased.astype(running_var.dtype)
+                running_var.data = (1 - m) * running_var.data + m * unbiased.astype(input.dtype, copy=False)
     else:
         _expect(running_mean is not None and running_var is not None,
                 "batch_norm: evaluation mode needs running_mean and running_var")
@@ -168,6 +210,7 @@ def layer_norm(input: Tensor, normalized_shape, weight: Tensor | None = None,  #
     k = len(normalized_shape)
     _expect(input.shape[input.ndim - k:] == normalized_shape,
             f"layer_norm: input of shape {input.shape} does not end in normalized_shape {normalized_shape}")
+    _same_dtype("layer_norm", input, weight=weight, bias=bias)
     out = standardize(input, tuple(range(input.ndim - k, input.ndim)), eps)
     if weight is not None:
         out = out * weight
@@ -209,7 +252,7 @@ def interpolate(input: Tensor, size=None, scale_factor=None, mode: str = "neares
     :math:`\bar x` sums the gradient over each block.
     """
     _expect(mode == "nearest", f"interpolate: only mode='nearest' is implemented, got {mode!r}")
-    _expect(input.ndim == 4, f"interpolate: expected input of shape (N, C, H, W), got {input.shape}")
+    _expect_4d("interpolate", input, "(N, C, H, W)")
     n, c, h, w = input.shape
     if size is not None:
         oh, ow = pair(size, "size")

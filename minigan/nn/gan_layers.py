@@ -86,6 +86,7 @@ class MinibatchDiscrimination(Module):
     def forward(self, x):
         if x.ndim != 2 or x.shape[1] != self.in_features:
             raise ValueError(f"MinibatchDiscrimination: expected input (N, {self.in_features}), got {x.shape}")
+        F._same_dtype("MinibatchDiscrimination", x, T=self.T)
         n = x.shape[0]
         m = (x @ self.T.reshape(self.in_features, -1)).reshape(n, self.out_features, self.kernel_dims)
         l1 = (m.unsqueeze(1) - m.unsqueeze(0)).abs().sum(axis=3)          # (N, N, B)

@@ -54,20 +54,24 @@ class _BatchNorm(_Norm):
 
     def forward(self, x):
         if x.ndim not in self._input_dims or x.shape[1] != self.num_features:
+            one_short = x.ndim == min(self._input_dims) - 1
             raise ValueError(f"{type(self).__name__}({self.num_features}): expected input of "
                              f"{' or '.join(f'{d}-d' for d in self._input_dims)} shape (N, {self.num_features}, ...), "
-                             f"got {x.shape}")
+                             f"got {x.ndim}-d {x.shape}"
+                             + ("; for a single sample add the batch dimension: x[None] or x.unsqueeze(0)"
+                                if one_short else ""))
         use_batch_stats = self.training or not self.track_running_stats
+        update = self.training and self.track_running_stats
         momentum = self.momentum
-        if self.training and self.track_running_stats:
+        if update and momentum is None:
+            momentum = 1.0 / (float(self.num_batches_tracked.item()) + 1)
+        out = F.batch_norm(x, self.running_mean if update or not use_batch_stats else None,
+                           self.running_var if update or not use_batch_stats else None,
+                           self.weight, self.bias, use_batch_stats, momentum or 0.0, self.eps)
+        if update:  # counted only once the batch has gone through: a rejected one leaves the state as it was
             tracked = self.num_batches_tracked
             tracked.data = tracked.xp.asarray(tracked.data + 1)  # a 0-d array, not a NumPy scalar
-            if momentum is None:
-                momentum = 1.0 / float(tracked.item())
-        update = self.training and self.track_running_stats
-        return F.batch_norm(x, self.running_mean if update or not use_batch_stats else None,
-                            self.running_var if update or not use_batch_stats else None,
-                            self.weight, self.bias, use_batch_stats, momentum or 0.0, self.eps)
+        return out
 
     def extra_repr(self) -> str:
         return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "

@@ -4,7 +4,8 @@ This package sits above training, metrics and figures and uses all three.
 """
 
 from minigan.runner.checkpoints import evaluate_checkpoint, evaluate_game, load_game
-from minigan.runner.training import QUICK_METRICS, RunExists, evaluation_metrics, finish_pictures, run_training
+from minigan.runner.folder import RunExists, RunFolderError, RunLocked
+from minigan.runner.training import QUICK_METRICS, evaluation_metrics, finish_pictures, run_training
 
-__all__ = ["run_training", "RunExists", "QUICK_METRICS", "evaluation_metrics", "finish_pictures", "load_game",
+__all__ = ["run_training", "RunFolderError", "RunExists", "RunLocked", "QUICK_METRICS", "evaluation_metrics", "finish_pictures", "load_game",
            "evaluate_game", "evaluate_checkpoint"]

@@ -11,6 +11,7 @@ import minigan as mg
 from minigan.games import Game
 from minigan.metrics import evaluate_generator
 from minigan.metrics.c2st import seeded
+from minigan.serialization import CheckpointError
 from minigan.train.checkpoint import fitting, load_checkpoint
 from minigan.train.config import complete
 from minigan.train.setup import build_data, build_game
@@ -38,12 +39,21 @@ def load_game(path) -> tuple[Game, dict]:
 
 def evaluate_game(game: Game, n: int = 5000, metrics=None, seed: int = 0, features: Callable | None = None,
                   probabilities: Callable | None = None) -> dict:
-    """:func:`minigan.metrics.evaluate_generator` on the game's samples (its averaged generator when it has one)."""
+    """:func:`minigan.metrics.evaluate_generator` on the game's samples (its averaged generator when it has one).
+
+    Raises :class:`minigan.CheckpointError` if the generator makes NaN or inf samples.
+    """
+    def sample(n, generator, **conditions):
+        samples = game.sample(n, generator, **conditions)
+        if not np.isfinite(samples).all():  # finite weights can still overflow the generator's output
+            raise CheckpointError("the generator makes NaN or inf samples; they cannot be evaluated")
+        return samples
+
     def sample_given(n, generator):  # every class or category equally often
         values = np.arange(n) % game.condition_count
-        return game.sample(n, generator, **{game.condition: values}), values
+        return sample(n, generator, **{game.condition: values}), values
 
-    return evaluate_generator(lambda n, generator: game.sample(n, generator), game.data, n, metrics, seed, features,
+    return evaluate_generator(sample, game.data, n, metrics, seed, features,
                               probabilities, critic=_critic_logits(game),
                               sample_given=sample_given if game.condition else None, condition=game.condition)
 
@@ -60,7 +70,7 @@ def _critic_logits(game: Game) -> Callable[[np.ndarray], np.ndarray] | None:
         D.train()
         try:
             with mg.no_grad():
-                return critic(mg.tensor(x)).numpy()
+                return critic(mg.tensor(np.asarray(x, dtype=game.dtype))).numpy()
         finally:
             D.train(mode)
 

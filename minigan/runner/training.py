@@ -9,6 +9,7 @@ rows and columns for InfoGAN).
 Layout of a run folder::
 
     config.json              the resolved configuration
+    .lock                    the PID of the process training in the folder, while it runs
     checkpoint.safetensors   the latest checkpoint (written atomically)
     metrics.jsonl            one JSON record per logged step: losses, D outputs, gradient norms
     evaluations.jsonl        one JSON record per evaluation (train.eval_every > 0): the step and each metric
@@ -33,6 +34,7 @@ import json
 import time
 from pathlib import Path
 
+import numpy as np
 from tqdm import tqdm
 
 import minigan as mg
@@ -40,7 +42,8 @@ from minigan import viz
 from minigan.metrics import fitting_metrics
 from minigan.metrics.c2st import seeded
 from minigan.runner.checkpoints import evaluate_game
-from minigan.serialization import atomic_path
+from minigan.runner.folder import RunExists, RunFolderError, check_resumable, locked, remove_debris
+from minigan.serialization import CheckpointError, atomic_path
 from minigan.train.checkpoint import CHECKPOINT, fitting, load_checkpoint
 from minigan.train.config import ConfigError, complete
 from minigan.train.trainer import MetricsLog, Trainer, TrainingDiverged, steps_per_second
@@ -69,15 +72,13 @@ RECORDED = {
 TOY_PICTURE_SAMPLES = 2500
 
 
-class RunExists(RuntimeError):
-    """The output folder already holds a run and ``resume`` was not asked for."""
-
-
 def _picture(trainer: Trainer, path: Path, title: str) -> Path:
     """The game's picture from fixed latents (the same at every step): a grid of images, or 2-D points."""
     game, data = trainer.game, trainer.data
     n = TOY_PICTURE_SAMPLES if data.kind == "toy" else trainer.config["train"]["n_samples"]
     samples, columns = game.sample_grid(n, mg.Generator(trainer.config["train"]["seed"] + 1))
+    if not np.isfinite(samples).all():  # weights can be finite and still overflow G's output
+        raise TrainingDiverged(trainer.step, "the generator's samples hold NaN or inf")
     if data.kind == "toy":
         return viz.plot_toy_samples(samples, path, data.toy.centres, data.samples[:TOY_PICTURE_SAMPLES], title)
     return viz.save_image_grid(samples, path, nrow=columns)
@@ -111,7 +112,10 @@ def _evaluate(trainer: Trainer, names: list[str]) -> dict:
     # DRS runs D in train mode, which would move its batch-norm and spectral-norm state: it gets a copy
     game = copy.deepcopy(trainer.game) if "drs" in names else trainer.game
     with seeded(t["seed"]):  # any draw from the default generator is undone afterwards
-        results = evaluate_game(game, t["eval_samples"], names, seed=t["seed"])
+        try:
+            results = evaluate_game(game, t["eval_samples"], names, seed=t["seed"])
+        except CheckpointError as err:
+            raise TrainingDiverged(trainer.step, str(err)) from None
     record = {"step": trainer.step}
     for name, result in results["metrics"].items():
         record.update({key: result[field] for key, field in RECORDED[name].items()})
@@ -125,26 +129,53 @@ def _evaluate(trainer: Trainer, names: list[str]) -> dict:
 
 def run_training(config: dict, out: Path, resume: bool = False, progress: bool = True,
                  steps: int | None = None) -> dict:
-    """Train (or resume) a run in folder ``out``; returns a summary of where everything is."""
+    """Train (or resume) a run in folder ``out``; returns a summary of where everything is.
+
+    The folder is locked for the whole run (:func:`minigan.runner.folder.locked`)
+    and cleared of a killed run's temporary files. Everything that can be
+    refused (the configuration, the checkpoint, the folder) is refused before
+    anything in the folder changes. Resuming takes the configuration saved in
+    the checkpoint, which must be the folder's own; ``steps``, at least the
+    checkpoint's step, replaces ``train.steps``.
+    """
     out = Path(out)
-    ckpt_path = out / CHECKPOINT
     if resume:
-        if not ckpt_path.exists():
-            raise FileNotFoundError(f"--resume: no checkpoint at {ckpt_path}")
-        state = load_checkpoint(ckpt_path)
-        config = complete(state["config"])  # keys added since the checkpoint was written: their defaults
-        if steps is not None:
-            config["train"]["steps"] = steps
-        trainer = Trainer(config)
-        with fitting(ckpt_path):
-            trainer.load_state_dict(state)
-    else:
-        if ckpt_path.exists():
-            raise RunExists(f"{out} already holds a run; pass --resume to continue it, or --out DIR for a new one")
-        trainer = Trainer(config)
-    t = config["train"]
+        if not (out / CHECKPOINT).is_file():
+            raise FileNotFoundError(f"--resume: no checkpoint at {out / CHECKPOINT}")
+        with locked(out):
+            trainer = _resumed(out, steps)
+            return _train(trainer, out, progress, evaluation_metrics(trainer.config, trainer.game))
+    trainer = Trainer(config)  # before the folder is made: a configuration that cannot be built leaves nothing
     eval_names = evaluation_metrics(config, trainer.game)
-    (out / "samples").mkdir(parents=True, exist_ok=True)
+    with locked(out):
+        if (out / CHECKPOINT).exists():
+            raise RunExists(f"{out} already holds a run; pass --resume to continue it, or --out DIR for a new one")
+        return _train(trainer, out, progress, eval_names)
+
+
+def _resumed(out: Path, steps: int | None) -> Trainer:
+    """The trainer of the checkpoint in ``out``, checked to belong to the folder and to fit its game."""
+    path = out / CHECKPOINT
+    state = load_checkpoint(path)
+    config = complete(state["config"])  # keys added since the checkpoint was written: their defaults
+    check_resumable(out, config)
+    if steps is not None:
+        if steps < state["step"]:
+            raise RunFolderError(f"--steps {steps} is behind the checkpoint in {out}, which is at step "
+                                 f"{state['step']}; give --steps {state['step']} or more")
+        config["train"]["steps"] = steps
+    trainer = Trainer(config)
+    with fitting(path):
+        trainer.load_state_dict(state)
+    return trainer
+
+
+def _train(trainer: Trainer, out: Path, progress: bool, eval_names: list[str]) -> dict:
+    """The training loop of :func:`run_training`, in the locked folder ``out``."""
+    config, t = trainer.config, trainer.config["train"]
+    ckpt_path = out / CHECKPOINT
+    remove_debris(out)
+    (out / "samples").mkdir(exist_ok=True)
     with atomic_path(out / "config.json") as tmp:
         tmp.write_text(json.dumps(config, indent=2) + "\n")
     log = MetricsLog(out / "metrics.jsonl")
@@ -156,7 +187,7 @@ def run_training(config: dict, out: Path, resume: bool = False, progress: bool =
     postfix = {}
 
     def checkpoint() -> None:
-        mg.save(trainer.state_dict(), ckpt_path)
+        mg.save(trainer.finite_state(), ckpt_path)
 
     def evaluate() -> None:
         nonlocal last_evaluated
@@ -187,14 +218,18 @@ def run_training(config: dict, out: Path, resume: bool = False, progress: bool =
                 checkpoint()
         if t["eval_every"] and last_evaluated != trainer.step:
             evaluate()
+        checkpoint()
+        paths = finish_pictures(trainer, out)
     except TrainingDiverged as err:
         diverged = err
     finally:
         bar.close()
     if diverged is not None:
-        raise diverged
-    checkpoint()
-    return finish_pictures(trainer, out)
+        kept = trainer.rewind(diverged)
+        mg.save(trainer.state_dict(), ckpt_path)
+        raise TrainingDiverged(diverged.step, f"{diverged.what}; training stopped, and {ckpt_path} holds step "
+                                              f"{kept}, the last whose state was all finite")
+    return paths
 
 
 def finish_pictures(trainer: Trainer, out: Path) -> dict:

@@ -1,4 +1,4 @@
-"""Training configuration: defaults, TOML recipes shipped in the package, and ``--set key=value`` overrides.
+"""Training configuration: defaults, TOML recipes (shipped, or a file of the user's) and ``--set key=value`` overrides.
 
 A configuration is a two-level mapping ``section -> key -> value``. The
 sections ``data``, ``model``, ``optim`` and ``train`` have fixed keys
@@ -21,6 +21,7 @@ from __future__ import annotations
 import copy
 import sys
 from importlib import resources
+from pathlib import Path
 
 from minigan import data as datasets
 from minigan.games import GAMES
@@ -91,6 +92,7 @@ DEFAULTS: dict[str, dict] = {
         "eval_every": 0,          # score the generator every k steps and at the end (evaluations.jsonl); 0 disables
         "eval_metrics": [],       # names from TOY_METRICS / IMAGE_METRICS; [] = mode_coverage, mmd (toys) or fd, kid
         "eval_samples": 1000,     # generated samples per evaluation
+        "explosion_threshold": 1e8,  # a loss or gradient norm beyond this in magnitude stops training as diverged
     },
 }
 
@@ -100,9 +102,10 @@ RANGES = {
     "penalty.every": "[1, inf)",
     "optim.g_lr": "(0, inf)", "optim.d_lr": "(0, inf)", "optim.beta1": "[0, 1)", "optim.beta2": "[0, 1)",
     "optim.momentum": "[0, 1)", "optim.d_steps": "[1, inf)", "optim.ema": "[0, 1)", "optim.weight_clip": "[0, inf)",
-    "train.steps": "[0, inf)", "train.seed": "[0, inf)", "train.log_every": "[1, inf)",
+    "train.steps": "[1, inf)", "train.seed": "[0, inf)", "train.log_every": "[1, inf)",
     "train.sample_every": "[1, inf)", "train.checkpoint_every": "[1, inf)", "train.n_samples": "[1, inf)",
     "train.eval_every": "[0, inf)", "train.eval_samples": "[2, inf)",
+    "train.explosion_threshold": "(0, inf)",
 }
 
 CHOICES = {
@@ -204,7 +207,16 @@ def _apply(config: dict, entries: list[tuple[str, str, object, str]]) -> dict:
     config = copy.deepcopy(config)
     for section, key, value, source in sorted(entries, key=lambda e: e[1] != "name"):  # stable: else in order
         _set(config, section, key, value, source)
+    _check_together(config)
     return config
+
+
+def _check_together(config: dict) -> None:
+    """The constraints between keys, each valid on its own."""
+    batch, pack = config["data"]["batch_size"], config["model"]["pack"]
+    if batch % pack:
+        raise ConfigError(f"data.batch_size = {batch} must be a multiple of model.pack = {pack} "
+                          "(PacGAN's D judges pack samples at once)")
 
 
 def recipe_names() -> list[str]:
@@ -214,25 +226,43 @@ def recipe_names() -> list[str]:
 
 def _recipe_text(name: str) -> str:
     if name not in recipe_names():
-        raise ConfigError(f"unknown recipe {name!r}; available: {', '.join(recipe_names())}")
+        raise ConfigError(f"unknown recipe {name!r}; available: {', '.join(recipe_names())}, "
+                          "or the path of a recipe .toml file")
     return resources.files("minigan.train").joinpath("recipes").joinpath(f"{name}.toml").read_text()
 
 
-def load_recipe(name: str) -> dict:
-    """The complete configuration of a shipped recipe."""
+def _recipe_file(path: Path) -> str:
+    if not path.is_file():
+        raise ConfigError(f"recipe file {path} " + ("is a folder" if path.is_dir() else "not found"))
     try:
-        data = tomllib.loads(_recipe_text(name))
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as err:
+        raise ConfigError(f"cannot read recipe file {path}: {err}") from None
+
+
+def load_recipe(name: str) -> dict:
+    """The complete configuration of a shipped recipe, or of a recipe file (a path ending in ``.toml``).
+
+    A recipe file is written like the shipped ones (``minigan/train/recipes/``):
+    sections of keys that override the defaults, and an optional
+    ``description``. Its run is named after the file: ``my.toml`` is ``my``.
+    """
+    is_file = name.endswith(".toml") and name not in recipe_names()
+    text = _recipe_file(Path(name)) if is_file else _recipe_text(name)
+    label = f"recipe file {name}" if is_file else f"recipe {name}"
+    try:
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
-        raise ConfigError(f"recipe {name}: {err}") from None
+        raise ConfigError(f"{label}: {err}") from None
     entries = []
     for section, values in data.items():
         if section == "description":
             continue
         if section not in DEFAULTS or not isinstance(values, dict):
-            raise ConfigError(f"recipe {name}: unknown section [{section}]; sections: {', '.join(DEFAULTS)}")
-        entries += [(section, key, value, f"recipe {name}") for key, value in values.items()]
+            raise ConfigError(f"{label}: unknown section [{section}]; sections: {', '.join(DEFAULTS)}")
+        entries += [(section, key, value, label) for key, value in values.items()]
     config = _apply(defaults(), entries)
-    config["recipe"] = name
+    config["recipe"] = Path(name).stem if is_file else name
     return config
 
 

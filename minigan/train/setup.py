@@ -18,11 +18,11 @@ __all__ = ["build_data", "build_game", "build_penalty", "build_optimizer"]
 def build_data(config: dict) -> DataSource:
     """The training data the configuration names, with its labels when it has them."""
     c, seed = config["data"], config["train"]["seed"]
-    name, batch = c["name"], c["batch_size"]
+    name = c["name"]
     if name in datasets.TOYS:
         toy = datasets.toy(name)
         points = toy.sample(50_000, np.random.default_rng(seed))  # a fixed training set, like an image dataset
-        return DataSource(datasets.DataLoader(points, batch_size=batch, seed=seed), (toy.dim,), "toy", name, toy)
+        return DataSource(_loader(points, None, config), (toy.dim,), "toy", name, toy)
     if name == "digits":
         images = datasets.digits("train")
     elif name in ("mnist", "fashion_mnist"):
@@ -36,8 +36,15 @@ def build_data(config: dict) -> DataSource:
     else:
         raise ConfigError(f"unknown data.name {name!r}; choose from digits, mnist, fashion_mnist, image_folder, "
                           f"{', '.join(datasets.TOYS)}")
-    loader = datasets.DataLoader(images.images, images.labels, batch_size=batch, seed=seed)
-    return DataSource(loader, images.shape, "image", name)
+    return DataSource(_loader(images.images, images.labels, config), images.shape, "image", name)
+
+
+def _loader(samples: np.ndarray, labels, config: dict) -> datasets.DataLoader:
+    batch = config["data"]["batch_size"]
+    if batch > len(samples):  # every batch is full (drop_last), so one must fit
+        raise ConfigError(f"data.batch_size = {batch} is more than the {len(samples)} training samples of "
+                          f"{config['data']['name']}")
+    return datasets.DataLoader(samples, labels, batch_size=batch, seed=config["train"]["seed"])
 
 
 def _options(config: dict, section: str) -> dict:

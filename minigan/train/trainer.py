@@ -12,7 +12,9 @@ compares with. Each player of a round, in the game's order:
   (G in D's objective) records no graph at all;
 - evaluates its objective, and for a critic adds the ``[penalty]`` (every
   ``penalty.every`` critic steps, scaled by that number);
-- stops with :class:`TrainingDiverged` if a loss is NaN or infinite;
+- stops with :class:`TrainingDiverged` if a loss or its gradient's norm is
+  NaN, infinite or above ``train.explosion_threshold`` in magnitude, before
+  the update that would spread it into the weights;
 - takes one optimiser step, clips a critic's weights to
   ``[-optim.weight_clip, optim.weight_clip]`` if asked, and moves the EMA of
   each generator it updated.
@@ -21,6 +23,14 @@ All randomness comes from minigan's default generator and the data loader's
 generator, both seeded and both part of every checkpoint, so a resumed run
 is bit-identical to an uninterrupted one. Checkpoints are keyed by the
 game's network and player names.
+
+Divergence: the checks above run every step and cost nothing (the losses
+and gradient norms are computed anyway). The whole state (weights, EMA
+copies, optimiser moments) is checked for NaN and inf when it is copied: a
+snapshot kept in memory every :data:`SNAPSHOT_EVERY` steps, and every
+checkpoint (:meth:`Trainer.finite_state`). After a divergence,
+:meth:`Trainer.rewind` returns to the last step whose state was all finite by
+replaying from the snapshot, which gives the same steps again.
 """
 
 from __future__ import annotations
@@ -37,15 +47,21 @@ from minigan import losses, optim
 from minigan.autograd.creation import default_generator
 from minigan.games import Objective, Player
 from minigan.serialization import append_jsonl, read_jsonl, write_jsonl
+from minigan.train.checkpoint import first_nonfinite
 from minigan.train.setup import build_data, build_game, build_optimizer, build_penalty
 
-__all__ = ["Trainer", "TrainingDiverged", "MetricsLog", "steps_per_second"]
+__all__ = ["Trainer", "TrainingDiverged", "MetricsLog", "steps_per_second", "SNAPSHOT_EVERY"]
 
 FORMAT = "minigan-checkpoint"
+SNAPSHOT_EVERY = 100  # steps between in-memory copies of the state; a divergence replays at most this many
 
 
 class TrainingDiverged(RuntimeError):
-    """A loss became NaN or infinite; the last good checkpoint is kept."""
+    """Training produced NaN, inf or an explosion; ``step`` is the first step that did, ``what`` says where."""
+
+    def __init__(self, step: int, what: str):
+        super().__init__(f"training diverged at step {step}: {what}")
+        self.step, self.what = step, what
 
 
 class Trainer:
@@ -71,11 +87,14 @@ class Trainer:
         self.others = {p.name: self._parameters_outside(p) for p in self.players}
         self.step = 0
         self.critic_steps = 0
+        self._snapshot: tuple[int, dict] | None = None  # (step, a finite copy of the state at its end)
 
     # -- one step ----------------------------------------------------------------------------------------
 
     def train_step(self) -> dict:
         """``d_steps`` rounds of the critic players and one of the others; returns their statistics."""
+        if self._snapshot is None or self.step >= self._snapshot[0] + SNAPSHOT_EVERY:
+            self._snapshot = (self.step, copy.deepcopy(self.finite_state()))
         critics = [p for p in self.players if p.critic]
         rounds, batch = [], None
         for _ in range(self.config["optim"]["d_steps"] if critics else 0):
@@ -96,15 +115,15 @@ class Trainer:
         with self._frozen_except(player):
             objective: Objective = getattr(self.game, f"{key}_objective")(batch)
             loss = objective.loss
-            stats = {f"{key}_loss": self._finite(f"{key}_loss", loss)}
+            stats = {f"{key}_loss": self._bounded(f"{key}_loss", loss.item())}
             penalty = self._penalty(player, objective)
             if penalty is not None:
-                stats["penalty"] = self._finite("penalty", penalty)
+                stats["penalty"] = self._bounded("penalty", penalty.item())
                 loss = loss + penalty
             optimizer = self.optimizers[player.name]
             optimizer.zero_grad()
             loss.backward()
-        stats[f"{key}_grad_norm"] = _grad_norm(optimizer)
+        stats[f"{key}_grad_norm"] = self._bounded(f"{key}_grad_norm", _grad_norm(optimizer))
         optimizer.step()
         if player.critic:
             if self.config["optim"]["weight_clip"] > 0:
@@ -140,12 +159,42 @@ class Trainer:
         penalty = self.penalty(objective.critic, objective.real, objective.fake)
         return penalty if every == 1 else penalty * every  # lazy regularisation keeps the average strength
 
-    def _finite(self, name: str, value: mg.Tensor) -> float:
-        number = value.item()
+    def _bounded(self, name: str, number: float) -> float:
+        """``number``, if finite and within ``train.explosion_threshold``; else :class:`TrainingDiverged`."""
+        threshold = self.config["train"]["explosion_threshold"]
         if not math.isfinite(number):
-            raise TrainingDiverged(f"step {self.step + 1}: {name} is {number}; training stopped "
-                                   "(the last good checkpoint is kept)")
+            raise TrainingDiverged(self.step + 1, f"{name} is {number}")
+        if abs(number) > threshold:
+            raise TrainingDiverged(self.step + 1, f"{name} is {number:.3g}, beyond train.explosion_threshold "
+                                                  f"= {threshold:g}")
         return number
+
+    # -- divergence --------------------------------------------------------------------------------------------
+
+    def finite_state(self) -> dict:
+        """:meth:`state_dict`, checked to hold no NaN or inf; else :class:`TrainingDiverged` naming the entry."""
+        state = self.state_dict()
+        where = first_nonfinite(state)
+        if where is not None:
+            raise TrainingDiverged(self.step, f"{where} holds NaN or inf")
+        return state
+
+    def rewind(self, diverged: TrainingDiverged) -> int:
+        """Return to the end of the last step before ``diverged.step`` whose whole state is finite; returns it.
+
+        The steps since the latest snapshot are replayed, each checked in full:
+        training is deterministic, so they are the steps that were taken.
+        """
+        _, state = self._snapshot
+        self.load_state_dict(copy.deepcopy(state))
+        while self.step < diverged.step - 1:
+            try:
+                self.train_step()
+                state = copy.deepcopy(self.finite_state())
+            except TrainingDiverged:
+                self.load_state_dict(state)
+                break
+        return self.step
 
     # -- state -------------------------------------------------------------------------------------------------
 
@@ -167,6 +216,7 @@ class Trainer:
 
     def load_state_dict(self, state: dict) -> None:
         """Restore a checkpoint of the same game; every network, optimiser and random state, bit for bit."""
+        self._snapshot = None
         self.step, self.critic_steps = int(state["step"]), int(state["critic_steps"])
         for name, net in self.networks.items():
             net.load_state_dict(state["networks"][name])
