@@ -14,7 +14,7 @@ from minigan.autograd.tensor import Tensor, to_device
 from minigan.kernels import is_cupy
 
 __all__ = [
-    "tensor", "as_tensor", "zeros", "ones", "full", "empty", "zeros_like", "ones_like", "full_like",
+    "tensor", "from_numpy", "as_tensor", "zeros", "ones", "full", "empty", "zeros_like", "ones_like", "full_like",
     "randn", "rand", "randint", "randn_like", "rand_like", "arange", "linspace", "eye",
     "manual_seed", "Generator", "default_generator", "float32", "float64", "int64", "bool_",
 ]
@@ -47,6 +47,13 @@ def tensor(data, dtype=None, device: str = "cpu", requires_grad: bool = False) -
         if dtype is None and array.dtype == np.float64 and not isinstance(data, (np.ndarray, np.generic)):
             dtype = DEFAULT_DTYPE  # Python floats: float32, but a float64 ndarray keeps its dtype
     return _make(array, dtype, device, requires_grad)
+
+
+def from_numpy(array: np.ndarray) -> Tensor:
+    """A tensor sharing ``array``'s memory and dtype (as ``torch.from_numpy``): writes to one show in the other."""
+    if not isinstance(array, np.ndarray):
+        raise TypeError(f"from_numpy expects a numpy.ndarray, got {type(array).__name__}")
+    return Tensor(array)
 
 
 def as_tensor(data, dtype=None, device: str = "cpu") -> Tensor:

@@ -59,14 +59,22 @@ def _owner(array):
     return array if array.base is None else array.base
 
 
-def grad(outputs, inputs, grad_outputs=None, retain_graph: bool | None = None,
-         create_graph: bool = False, allow_unused: bool = False) -> tuple[Tensor | None, ...]:
+def grad(outputs, inputs, grad_outputs=None, retain_graph: bool | None = None, create_graph: bool = False,
+         only_inputs: bool = True, allow_unused: bool | None = None,
+         materialize_grads: bool = False) -> tuple[Tensor | None, ...]:
     r"""The gradients of ``outputs`` with respect to ``inputs``, returned, not accumulated.
 
     As ``torch.autograd.grad``: returns a tuple with one entry per input;
     ``create_graph=True`` makes them differentiable (for penalties such as
-    :math:`\lambda(\lVert\nabla_x D(x)\rVert - 1)^2`).
+    :math:`\lambda(\lVert\nabla_x D(x)\rVert - 1)^2`). An input the outputs
+    do not depend on is an error, or None with ``allow_unused=True``, or zeros
+    with ``materialize_grads=True``. ``only_inputs`` is accepted and ignored,
+    as PyTorch has done since it was deprecated.
     """
+    if allow_unused is None:
+        allow_unused = materialize_grads
+    elif materialize_grads and not allow_unused:
+        raise ValueError("grad: materialize_grads=True needs allow_unused=True or left out")
     single = isinstance(inputs, Tensor)
     inputs = [inputs] if single else list(inputs)
     for i, t in enumerate(inputs):
@@ -81,6 +89,8 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph: bool | None = None,
 
     _propagate(roots, seeds, retain, create_graph, targets={id(t) for t in inputs}, on_leaf=capture)
     result = tuple(found.get(id(t)) for t in inputs)
+    if materialize_grads:
+        result = tuple(Tensor(t.xp.zeros_like(t.data)) if g is None else g for t, g in zip(inputs, result))
     if not allow_unused:
         for i, g in enumerate(result):
             if g is None:

@@ -1,11 +1,19 @@
-"""Activation, dropout and reshaping layers: thin modules over :mod:`minigan.nn.functional`."""
+"""Activation, dropout and reshaping layers: thin modules over :mod:`minigan.nn.functional`.
+
+``inplace=True`` is accepted wherever PyTorch accepts it, and ignored: minigan
+has no in-place ops on tensors that may need a gradient, so the result is
+always a new tensor (the input is left as it was).
+"""
 
 from __future__ import annotations
+
+import warnings
 
 from minigan.nn import functional as F
 from minigan.nn.module import Module
 
-__all__ = ["ReLU", "LeakyReLU", "Tanh", "Sigmoid", "Softplus", "Dropout", "Flatten", "Unflatten", "Upsample"]
+__all__ = ["Dropout", "Dropout2d", "Flatten", "LeakyReLU", "LogSoftmax", "ReLU", "Sigmoid", "Softmax", "Softplus",
+           "Tanh", "Unflatten", "Upsample"]
 
 
 class ReLU(Module):
@@ -53,6 +61,51 @@ class Softplus(Module):
         return F.softplus(x, beta=self.beta)
 
 
+def _softmax_dim(name: str, ndim: int, dim):
+    """PyTorch's implicit choice when ``dim`` is None: 0 for 0-, 1- and 3-D inputs, else 1 (with its warning)."""
+    if dim is not None:
+        return dim
+    warnings.warn(f"Implicit dimension choice for {name} has been deprecated. Change the call to include dim=X "
+                  "as an argument.", stacklevel=3)
+    return 0 if ndim in (0, 1, 3) else 1
+
+
+class Softmax(Module):
+    r"""Softmax along ``dim``: :math:`y_i = e^{x_i} / \sum_j e^{x_j}`.
+
+    Gradient: :math:`\bar x = y \odot (\bar y - \sum_j \bar y_j y_j)`. ``dim=None``
+    picks the dimension as PyTorch does (0 for 1-D and 3-D inputs, else 1) and warns.
+    """
+
+    def __init__(self, dim: int | None = None):
+        super().__init__()
+        self.dim = dim
+
+    def forward(self, x):
+        return F.softmax(x, dim=_softmax_dim("softmax", x.ndim, self.dim))
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}"
+
+
+class LogSoftmax(Module):
+    r"""Log-softmax along ``dim``: :math:`y_i = x_i - \log\sum_j e^{x_j}`, stable for any logit.
+
+    Gradient: :math:`\bar x_i = \bar y_i - \mathrm{softmax}(x)_i \sum_j \bar y_j`. ``dim=None``
+    picks the dimension as :class:`Softmax` does.
+    """
+
+    def __init__(self, dim: int | None = None):
+        super().__init__()
+        self.dim = dim
+
+    def forward(self, x):
+        return F.log_softmax(x, dim=_softmax_dim("log_softmax", x.ndim, self.dim))
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}"
+
+
 class Dropout(Module):
     """Inverted dropout with probability ``p`` in training; the identity in eval."""
 
@@ -64,6 +117,28 @@ class Dropout(Module):
 
     def forward(self, x):
         return F.dropout(x, self.p, self.training)
+
+    def extra_repr(self) -> str:
+        return f"p={self.p}"
+
+
+class Dropout2d(Module):
+    r"""Channel dropout in training: each channel :math:`(n, c)` of ``(N, C, H, W)`` is zeroed with probability ``p``.
+
+    .. math:: y_{n,c} = x_{n,c}\, z_{n,c} / (1 - p), \qquad z_{n,c} \sim \mathrm{Bernoulli}(1 - p)
+
+    Gradient: the same mask, :math:`\bar x_{n,c} = \bar y_{n,c}\, z_{n,c} / (1 - p)`. The identity in eval.
+    A 3-D input is read as ``(N, C, L)``, as PyTorch does.
+    """
+
+    def __init__(self, p: float = 0.5, inplace: bool = False):
+        super().__init__()
+        if not 0 <= p <= 1:
+            raise ValueError(f"Dropout2d: probability must be in [0, 1], got {p}")
+        self.p, self.inplace = p, inplace
+
+    def forward(self, x):
+        return F.dropout2d(x, self.p, self.training)
 
     def extra_repr(self) -> str:
         return f"p={self.p}"

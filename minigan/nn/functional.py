@@ -19,16 +19,19 @@ from minigan import ops
 from minigan.autograd import Tensor, no_grad
 from minigan.autograd.creation import Generator, rand
 from minigan.kernels.reference import conv_output_size
-from minigan.ops import (binary_cross_entropy_with_logits, cross_entropy, fold, leaky_relu, log_sigmoid,
-                         log_softmax, nll_loss, pad, relu, sigmoid, softmax, softplus, tanh, unfold)
+from minigan.nn.spatial import (adaptive_avg_pool2d, avg_pool2d, instance_norm, max_pool2d, pixel_shuffle,
+                               pixel_unshuffle)
+from minigan.ops import (binary_cross_entropy_with_logits, fold, leaky_relu, log_sigmoid, log_softmax, pad, relu,
+                         sigmoid, softmax, softplus, tanh, unfold)
 from minigan.ops.conv import pair
 from minigan.ops.normalization import batch_statistics, standardize
 
 __all__ = [
+    "avg_pool2d", "max_pool2d", "adaptive_avg_pool2d", "pixel_shuffle", "pixel_unshuffle", "instance_norm",
     "linear", "conv2d", "conv_transpose2d", "batch_norm", "layer_norm", "dropout", "embedding",
     "interpolate", "pad", "unfold", "fold", "relu", "leaky_relu", "tanh", "sigmoid", "softplus",
     "log_sigmoid", "log_softmax", "softmax", "cross_entropy", "nll_loss",
-    "binary_cross_entropy_with_logits", "binary_cross_entropy", "mse_loss", "l1_loss",
+    "binary_cross_entropy_with_logits", "binary_cross_entropy", "mse_loss", "l1_loss", "dropout2d",
 ]
 
 
@@ -313,3 +316,134 @@ def binary_cross_entropy(input: Tensor, target, weight=None, reduction: str = "m
     target = _same_shape(input, target, "binary_cross_entropy")
     loss = -(target * _clamped_log(input) + (1 - target) * _clamped_log(1 - input))
     return _reduce(loss if weight is None else loss * _like(input, weight), reduction, "binary_cross_entropy")
+
+
+def _no_legacy(name: str, size_average, reduce) -> None:
+    if size_average is not None or reduce is not None:
+        raise NotImplementedError(f"{name}: size_average and reduce are deprecated in PyTorch and not supported; "
+                                  "use reduction='mean', 'sum' or 'none'")
+
+
+def _class_targets(name: str, input: Tensor, target):
+    """Integer class indices ``(N, d1, ...)`` for an input ``(N, C, d1, ...)``, as a raw array."""
+    t = target.data if isinstance(target, Tensor) else input.xp.asarray(target)
+    if t.dtype.kind not in "iu":
+        raise TypeError(f"{name}: target must hold integer class indices, got dtype {t.dtype}")
+    _expect(input.ndim >= 2 and t.shape == input.shape[:1] + input.shape[2:],
+            f"{name}: input of shape {input.shape} (N, C, ...) needs a target of shape "
+            f"{input.shape[:1] + input.shape[2:]}, got {t.shape}")
+    return t
+
+
+def nll_loss(input: Tensor, target, weight: Tensor | None = None, size_average=None,
+             ignore_index: int = -100, reduce=None, reduction: str = "mean") -> Tensor:
+    r"""Negative log-likelihood of integer classes, as ``torch.nn.functional.nll_loss``.
+
+    .. math:: \ell_n = -w_{t_n}\, x_{n, t_n}\, [t_n \ne \text{ignore\_index}]
+
+    ``input`` ``(N, C)``, ``(N, C, d1, ...)`` or ``(C,)`` holds log-probabilities;
+    ``target`` ``(N,)``, ``(N, d1, ...)`` or ``()`` class indices; ``weight`` ``(C,)``
+    (all ones by default). ``reduction='mean'`` divides :math:`\sum_n \ell_n` by the
+    weight of the counted targets, :math:`\sum_n w_{t_n}[t_n \ne \text{ignore\_index}]`
+    (NaN when every target is ignored, as in torch).
+
+    Gradient: a scatter of the picked entries, :math:`\bar x_{n,c} = -\bar\ell_n\, w_{t_n} [c = t_n \ne \text{ignore\_index}]`.
+    """
+    _no_legacy("nll_loss", size_average, reduce)
+    _expect(reduction in ("mean", "sum", "none"), f"nll_loss: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
+    if input.ndim == 1:                                     # unbatched (C,) with a scalar target
+        loss = nll_loss(input.reshape(1, -1), input.xp.asarray(target.data if isinstance(target, Tensor) else target)
+                        .reshape(1), weight, None, ignore_index, None, reduction)
+        return loss.reshape(()) if reduction == "none" else loss
+    t = _class_targets("nll_loss", input, target)
+    xp, n_classes = input.xp, input.shape[1]
+    counted = t != ignore_index
+    live = t[counted]
+    if live.size and (live.min() < 0 or live.max() >= n_classes):
+        raise IndexError(f"nll_loss: target values must lie in [0, {n_classes}) or equal ignore_index={ignore_index}, "
+                         f"got [{live.min()}, {live.max()}]")
+    safe = xp.where(counted, t, 0)
+    grids = xp.meshgrid(*[xp.arange(s) for s in t.shape], indexing="ij")
+    picked = ops.getitem(input, index=(grids[0], safe, *grids[1:]))     # x_{n, t_n}, shape of target
+    w = Tensor(xp.asarray(counted, dtype=input.dtype))
+    if weight is not None:
+        weight = _like(input, weight)
+        _expect(weight.shape == (n_classes,), f"nll_loss: weight must have shape ({n_classes},), got {weight.shape}")
+        w = ops.getitem(weight, index=(safe,)) * w
+    loss = -(picked * w)
+    return loss.sum() / w.sum() if reduction == "mean" else _reduce(loss, reduction, "nll_loss")
+
+
+def cross_entropy(input: Tensor, target, weight: Tensor | None = None, size_average=None,
+                  ignore_index: int = -100, reduce=None, reduction: str = "mean",
+                  label_smoothing: float = 0.0) -> Tensor:
+    r"""Softmax cross-entropy, as ``torch.nn.functional.cross_entropy``, over the class dimension 1 (0 if unbatched).
+
+    With class indices :math:`t_n` and smoothing :math:`\varepsilon` over :math:`C` classes,
+
+    .. math:: \ell_n = (1 - \varepsilon)\,\mathrm{NLL}_n + \frac{\varepsilon}{C}\sum_c -w_c \log\mathrm{softmax}(x_n)_c,
+
+    both terms reduced as :func:`nll_loss` (``'mean'`` divides by the counted weight).
+    With class probabilities (a float ``target`` of the input's shape),
+    :math:`\ell_n = -\sum_c w_c\, \tilde t_{n,c} \log\mathrm{softmax}(x_n)_c`,
+    :math:`\tilde t = (1 - \varepsilon) t + \varepsilon / C`, and ``'mean'`` divides by :math:`N`.
+
+    A composite of the fused ``log_softmax`` and a gather, so stable for any logit;
+    without weights or smoothing its gradient is :math:`\bar x_n = \bar\ell_n(\mathrm{softmax}(x_n) - e_{t_n})`.
+    """
+    _no_legacy("cross_entropy", size_average, reduce)
+    _expect(0.0 <= label_smoothing <= 1.0, f"cross_entropy: label_smoothing must be in [0, 1], got {label_smoothing}")
+    _expect(reduction in ("mean", "sum", "none"),
+            f"cross_entropy: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
+    class_dim = 0 if input.ndim == 1 else 1
+    n_classes = input.shape[class_dim]
+    logp = log_softmax(input, dim=class_dim)
+    if weight is not None:
+        weight = _like(input, weight)
+        _expect(weight.shape == (n_classes,), f"cross_entropy: weight must have shape ({n_classes},), got {weight.shape}")
+    per_class = logp if weight is None else logp * weight.reshape((n_classes,) + (1,) * (input.ndim - class_dim - 1))
+    t = target.data if isinstance(target, Tensor) else input.xp.asarray(target)
+    if t.dtype.kind == "f":                                 # class probabilities
+        _expect(t.shape == input.shape, f"cross_entropy: probability target shape {t.shape} != input shape {input.shape}")
+        _expect(ignore_index < 0, "cross_entropy: ignore_index is not supported for class-probability targets")
+        probs = _like(input, target)
+        if label_smoothing:
+            probs = probs * (1 - label_smoothing) + label_smoothing / n_classes
+        loss = -ops.sum(per_class * probs, class_dim)
+        return loss.sum() / (input.numel() // n_classes) if reduction == "mean" else _reduce(loss, reduction, "")
+    nll = nll_loss(logp, target, weight, ignore_index=ignore_index, reduction=reduction)
+    if not label_smoothing:
+        return nll
+    counted = t != ignore_index
+    smooth = -ops.sum(per_class, class_dim) * Tensor(input.xp.asarray(counted, dtype=input.dtype))
+    if reduction == "mean":
+        safe = input.xp.where(counted, t, 0)
+        total = counted.sum() if weight is None else (ops.getitem(weight, index=(safe,)) * Tensor(
+            input.xp.asarray(counted, dtype=input.dtype))).sum()
+        smooth = smooth.sum() / total
+    else:
+        smooth = _reduce(smooth, reduction, "cross_entropy")
+    return (1 - label_smoothing) * nll + smooth * (label_smoothing / n_classes)
+
+
+def dropout2d(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False,
+              *, generator: Generator | None = None) -> Tensor:
+    r"""Channel dropout, in training only: whole feature maps are zeroed.
+
+    .. math:: y_{n,c,h,w} = x_{n,c,h,w}\, z_{n,c} / (1 - p), \qquad z_{n,c} \sim \mathrm{Bernoulli}(1 - p)
+
+    for ``(N, C, H, W)``; a 3-D input is read as ``(N, C, L)`` (as torch does), one
+    draw per ``(n, c)``. Gradient: the same mask, :math:`\bar x = \bar y \odot z / (1 - p)`.
+    ``inplace`` is accepted and ignored: the result is always a new tensor.
+    """
+    _expect(0 <= p <= 1, f"dropout2d: probability must be in [0, 1], got {p}")
+    _expect(input.ndim in (3, 4), f"dropout2d: expected a 4-D input (N, C, H, W) or 3-D (N, C, L), "
+                                  f"got a {input.ndim}-D input of shape {tuple(input.shape)}")
+    if not training or p == 0:
+        return input
+    if p == 1:
+        return input * 0
+    mask_shape = tuple(input.shape[:2]) + (1,) * (input.ndim - 2)     # (N, C, 1, 1): one draw per channel
+    keep = rand(mask_shape, generator=generator).data >= p
+    keep = Tensor(input.xp.asarray(keep, dtype=input.dtype) / input.dtype.type(1 - p))
+    return input * keep

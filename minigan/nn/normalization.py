@@ -18,6 +18,13 @@ class _Norm(Module):
         self.weight = Parameter(ones(shape, **factory)) if affine else None
         self.bias = Parameter(zeros(shape, **factory)) if affine and bias else None
 
+    def _running_stats(self, num_features: int, track: bool, factory: dict) -> None:
+        """``running_mean``, ``running_var`` and ``num_batches_tracked`` buffers, or the three as None."""
+        self.register_buffer("running_mean", zeros(num_features, **factory) if track else None)
+        self.register_buffer("running_var", ones(num_features, **factory) if track else None)
+        self.register_buffer("num_batches_tracked",
+                             tensor(0, dtype=np.int64, device=factory["device"]) if track else None)
+
 
 class _BatchNorm(_Norm):
     r"""Batch normalisation (Ioffe & Szegedy 2015) over every axis but the channel axis 1.
@@ -38,14 +45,7 @@ class _BatchNorm(_Norm):
         self.affine, self.track_running_stats = affine, track_running_stats
         factory = dict(device=device or "cpu", dtype=dtype)
         self._affine(num_features, affine, bias, factory)
-        if track_running_stats:
-            self.register_buffer("running_mean", zeros(num_features, **factory))
-            self.register_buffer("running_var", ones(num_features, **factory))
-            self.register_buffer("num_batches_tracked", tensor(0, dtype=np.int64, device=factory["device"]))
-        else:
-            self.register_buffer("running_mean", None)
-            self.register_buffer("running_var", None)
-            self.register_buffer("num_batches_tracked", None)
+        self._running_stats(num_features, track_running_stats, factory)
 
     def reset_running_stats(self) -> None:
         if self.track_running_stats:

@@ -20,6 +20,8 @@ The adjoint pairs call each other, so every second derivative follows.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from minigan.autograd import Tensor, primitive
@@ -292,14 +294,51 @@ def _(g, y, x, *, widths, value):
     return getitem(g, index=tuple(slice(lo, lo + n) for (lo, _), n in zip(widths, x.shape)))
 
 
+_INDEX_MODES = {"reflect": "reflect", "replicate": "edge", "circular": "wrap"}
+
+
+def _padded_indices(n: int, lo: int, hi: int, mode: str) -> np.ndarray:
+    """Source index of each padded position along one axis: ``reflect`` of 0..3 by (2, 1) is 2 1 0 1 2 3 2."""
+    return np.pad(np.arange(n), (lo, hi), mode=_INDEX_MODES[mode])
+
+
 def pad(x: Tensor, pad: tuple[int, ...], mode: str = "constant", value: float = 0.0) -> Tensor:
-    """Constant padding as ``torch.nn.functional.pad``: ``pad`` lists (left, right) pairs from the last dimension backwards."""
-    if mode != "constant":
-        raise NotImplementedError(f"pad: only mode='constant' is implemented, got {mode!r}")
+    r"""Pad as ``torch.nn.functional.pad``: ``pad`` lists (left, right) pairs from the last dimension backwards.
+
+    ``mode="constant"`` surrounds ``x`` with ``value`` (a primitive whose VJP
+    crops). The other modes read every output entry from an entry of ``x``,
+    :math:`y_j = x_{s(j)}` along each padded axis, with
+
+    - ``"reflect"``: mirror without repeating the edge, :math:`s(-k) = k`, :math:`s(n-1+k) = n-1-k` (pad < n);
+    - ``"replicate"``: repeat the edge, :math:`s(-k) = 0`, :math:`s(n-1+k) = n-1` (any width);
+    - ``"circular"``: wrap around, :math:`s(j) = j \bmod n` (pad <= n);
+
+    so they are ``getitem`` with integer indices, one axis at a time, and
+    :math:`\bar x_i = \sum_{j : s(j) = i} \bar y_j` (a scatter-add) follows.
+    """
     if len(pad) % 2 or len(pad) // 2 > x.ndim:
         raise ValueError(f"pad: expected an even number of at most {2 * x.ndim} widths, got {pad}")
     if any(p < 0 for p in pad):
         raise ValueError(f"pad: negative padding {pad} is not supported")
     pairs = [(int(pad[i]), int(pad[i + 1])) for i in range(0, len(pad), 2)]
     widths = tuple([(0, 0)] * (x.ndim - len(pairs)) + pairs[::-1])
-    return _pad(x, widths=widths, value=value)
+    if mode == "constant":
+        return _pad(x, widths=widths, value=value)
+    if mode not in _INDEX_MODES:
+        raise ValueError(f"pad: mode must be 'constant', 'reflect', 'replicate' or 'circular', got {mode!r}")
+    if not (1 <= len(pairs) <= 3 and x.ndim - len(pairs) in (1, 2)):
+        raise NotImplementedError(f"pad: mode={mode!r} pads the last 1, 2 or 3 dimensions of an input with one or "
+                                  f"two more (2 widths: 2-D or 3-D input; 4: 3-D or 4-D; 6: 4-D or 5-D), as PyTorch; "
+                                  f"got {len(pad)} widths for a {x.ndim}-D input of shape {x.shape}")
+    out = x
+    for axis, ((lo, hi), n) in enumerate(zip(widths, x.shape)):
+        if lo == hi == 0:
+            continue
+        limit = {"reflect": n - 1, "circular": n}.get(mode, math.inf)  # replicate: any width of a non-empty axis
+        if n == 0 or max(lo, hi) > limit:
+            bound = {"reflect": "< the size of", "circular": "<= the size of"}.get(mode, "a non-empty")
+            raise ValueError(f"pad: mode={mode!r} needs padding {bound} the padded dimension, got {(lo, hi)} "
+                             f"for dimension {axis} of size {n} (input {x.shape})")
+        source = out.xp.asarray(_padded_indices(n, lo, hi, mode))
+        out = getitem(out, index=(slice(None),) * axis + (source,))
+    return out

@@ -12,7 +12,8 @@ import numpy as np
 
 from minigan.autograd import Tensor
 from minigan.autograd.tensor import device_of
-from minigan.ops import binary, elementwise, functional, linalg, reduce, shape
+from minigan.autograd import legacy
+from minigan.ops import binary, elementwise, functional, inplace, linalg, reduce, shape
 
 
 def _pow(x, exponent):
@@ -47,6 +48,63 @@ def to(x, *args, **kwargs) -> Tensor:
     return out
 
 
+def type_(x, dtype=None):
+    """``x.type()``: the legacy type name (``"minigan.FloatTensor"``); ``x.type(T)``: ``x`` as type or dtype ``T``."""
+    if dtype is None:
+        kinds = {"float32": "FloatTensor", "float64": "DoubleTensor", "int64": "LongTensor"}
+        name = kinds.get(x.dtype.name, x.dtype.name)
+        return f"minigan.{'cuda.' if x.device == 'cuda' else ''}{name}"
+    if isinstance(dtype, type) and issubclass(dtype, legacy.LegacyTensor):
+        return to(x, dtype.device, dtype.dtype)
+    return to(x, np.dtype(dtype))
+
+
+def _arg(reduction):
+    """``argmax``/``argmin(dim=None, keepdim=False)``: int64 indices, outside the graph (flat when ``dim`` is None)."""
+    def arg(x, dim=None, keepdim=False):
+        found = reduction(x.data, axis=dim, keepdims=keepdim and dim is not None)
+        return Tensor(x.xp.asarray(found, dtype=np.int64))
+
+    return arg
+
+
+def repeat(x, *sizes) -> Tensor:
+    """``x`` tiled ``sizes[i]`` times along each dimension (as ``torch.Tensor.repeat``); leading sizes add dims.
+
+    A composite of reshape and expand: dimension ``i`` of size ``s`` becomes ``(r, s)``, expanded, then merged,
+    so the gradient sums the copies.
+    """
+    sizes = tuple(sizes[0]) if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)) else sizes
+    if len(sizes) < x.ndim:
+        raise ValueError(f"repeat: {len(sizes)} sizes for a {x.ndim}-D tensor; give at least {x.ndim}")
+    dims = (1,) * (len(sizes) - x.ndim) + x.shape
+    paired = shape.reshape(x, *[d for s in dims for d in (1, s)])
+    tiled = shape.expand(paired, *[d for r, s in zip(sizes, dims) for d in (r, s)])
+    return shape.reshape(tiled, *[r * s for r, s in zip(sizes, dims)])
+
+
+def split(x, split_size_or_sections, dim: int = 0) -> tuple[Tensor, ...]:
+    """Pieces along ``dim``: of ``split_size`` each (the last may be shorter), or of the listed sizes."""
+    n = x.shape[dim]
+    if isinstance(split_size_or_sections, int):
+        sizes = [min(split_size_or_sections, n - start) for start in range(0, n, split_size_or_sections)]
+    else:
+        sizes = list(split_size_or_sections)
+        if sum(sizes) != n:
+            raise ValueError(f"split: sections {sizes} do not add up to dimension {dim}'s size {n}")
+    pieces, start = [], 0
+    for size in sizes:
+        key = (slice(None),) * (dim % x.ndim) + (slice(start, start + size),)
+        pieces.append(shape.index(x, key))
+        start += size
+    return tuple(pieces)
+
+
+def chunk(x, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
+    """``chunks`` pieces along ``dim``, each of ``ceil(n / chunks)`` elements (fewer pieces if they run out)."""
+    return split(x, -(-x.shape[dim] // chunks), dim)
+
+
 def _size_args(fn):
     """Methods such as ``x.reshape(2, 3)`` take sizes as separate arguments, as torch."""
     return lambda x, *sizes: fn(x, *sizes)
@@ -79,6 +137,14 @@ METHODS = {
     "log_softmax": functional.log_softmax, "softmax": functional.softmax,
     "to": to, "cpu": lambda x: to(x, "cpu"), "cuda": lambda x: to(x, "cuda"),
     "float": lambda x: to(x, np.float32), "double": lambda x: to(x, np.float64),
+    "long": lambda x: to(x, np.int64), "int": lambda x: to(x, np.int32), "type": type_,
+    "clone": lambda x: elementwise.cast(x, dtype=x.dtype), "contiguous": lambda x: x,
+    "view_as": lambda x, other: shape.reshape(x, *other.shape),
+    "argmax": _arg(np.argmax), "argmin": _arg(np.argmin),
+    "masked_fill": lambda x, mask, value: binary.where(mask, value, x),
+    "repeat": repeat, "split": split, "chunk": chunk,
+    "fill_": inplace.fill_, "zero_": inplace.zero_, "clamp_": inplace.clamp_, "copy_": inplace.copy_,
+    "normal_": inplace.normal_, "uniform_": inplace.uniform_,
 }
 
 
@@ -87,3 +153,4 @@ def install() -> None:
         setattr(Tensor, name, fn)
     Tensor.T = property(lambda x: shape.permute(x, tuple(reversed(range(x.ndim)))))
     Tensor.mT = property(lambda x: shape.transpose(x, -2, -1))
+    Tensor.is_cuda = property(lambda x: x.device == "cuda")

@@ -1,0 +1,63 @@
+"""In-place methods, as in PyTorch (``fill_``, ``zero_``, ``clamp_``, ``copy_``, ``normal_``, ``uniform_``).
+
+They write into the tensor's array and record nothing on the tape, so, as in
+PyTorch, they are refused on a tensor that takes part in a graph: a leaf that
+requires grad may be changed only under :func:`~minigan.no_grad` (as
+initialisers and weight clipping do), and a tensor computed from others not at
+all, since the tape may have kept it for a backward pass.
+"""
+
+from __future__ import annotations
+
+from minigan.autograd import Tensor, is_grad_enabled, rand, randn
+from minigan.autograd.creation import Generator
+
+__all__ = ["fill_", "zero_", "clamp_", "copy_", "normal_", "uniform_"]
+
+
+def _writable(x: Tensor, op: str) -> Tensor:
+    if x.requires_grad and (not x.is_leaf or is_grad_enabled()):
+        where = "a leaf that requires grad outside no_grad()" if x.is_leaf else "a tensor computed in a graph"
+        raise RuntimeError(f"{op}: in-place change of {where}; use `with minigan.no_grad():` or a detached copy")
+    return x
+
+
+def fill_(x: Tensor, value) -> Tensor:
+    """Every element set to ``value``; returns ``x``."""
+    _writable(x, "fill_").data[...] = value.item() if isinstance(value, Tensor) else value
+    return x
+
+
+def zero_(x: Tensor) -> Tensor:
+    """Every element set to 0; returns ``x``."""
+    return fill_(x, 0)
+
+
+def clamp_(x: Tensor, min=None, max=None) -> Tensor:  # noqa: A002 - PyTorch's names
+    """Elements clipped to ``[min, max]`` (either may be None); returns ``x``."""
+    if min is None and max is None:
+        raise ValueError("clamp_: at least one of min and max must be given")
+    _writable(x, "clamp_")
+    x.xp.clip(x.data, min, max, out=x.data)
+    return x
+
+
+def copy_(x: Tensor, src) -> Tensor:
+    """``src`` (a tensor, array or number, broadcast to ``x``'s shape) copied in, cast to ``x``'s dtype."""
+    values = src.data if isinstance(src, Tensor) else src
+    _writable(x, "copy_").data[...] = x.xp.asarray(values, dtype=x.dtype)
+    return x
+
+
+def normal_(x: Tensor, mean: float = 0.0, std: float = 1.0, *, generator: Generator | None = None) -> Tensor:
+    r"""Elements drawn from :math:`\mathcal N(\mathrm{mean}, \mathrm{std}^2)` with minigan's generator."""
+    noise = randn(*x.shape, dtype=x.dtype, device=x.device, generator=generator)
+    _writable(x, "normal_").data[...] = noise.data * std + mean
+    return x
+
+
+def uniform_(x: Tensor, a: float = 0.0, b: float = 1.0, *, generator: Generator | None = None) -> Tensor:
+    r"""Elements drawn from :math:`\mathcal U[a, b)` with minigan's generator."""
+    noise = rand(*x.shape, dtype=x.dtype, device=x.device, generator=generator)
+    _writable(x, "uniform_").data[...] = noise.data * (b - a) + a
+    return x

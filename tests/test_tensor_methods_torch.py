@@ -1,0 +1,100 @@
+"""Tensor methods that GAN scripts written for PyTorch use, checked against PyTorch and by gradcheck."""
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import minigan as mg
+from minigan.testing import gradcheck
+
+shapes = st.lists(st.integers(1, 4), min_size=1, max_size=3).map(tuple)
+
+
+def _double(shape, seed=0):
+    return mg.tensor(np.random.default_rng(seed).standard_normal(shape), requires_grad=True)
+
+
+@given(shape=shapes, data=st.data())
+def test_repeat_tiles_like_numpy_and_its_gradient_sums_the_copies(shape, data):
+    extra = data.draw(st.integers(0, 1))
+    sizes = tuple(data.draw(st.integers(1, 3)) for _ in range(len(shape) + extra))
+    x = _double(shape)
+    np.testing.assert_array_equal(x.repeat(*sizes).numpy(), np.tile(x.numpy(), sizes))
+    gradcheck(lambda x: x.repeat(*sizes), [x])
+
+
+@given(shape=shapes, data=st.data())
+def test_split_and_chunk_cover_the_dimension_in_order_and_gradcheck(shape, data):
+    dim = data.draw(st.integers(0, len(shape) - 1))
+    size = data.draw(st.integers(1, shape[dim] + 1))
+    x = _double(shape)
+    for pieces in (x.split(size, dim), x.chunk(size, dim)):
+        np.testing.assert_array_equal(np.concatenate([p.numpy() for p in pieces], axis=dim), x.numpy())
+    gradcheck(lambda x: mg.cat([p * (i + 1) for i, p in enumerate(x.split(size, dim))], dim), [x])
+
+
+@given(shape=shapes)
+def test_masked_fill_clone_and_view_as_gradcheck(shape):
+    x = _double(shape)
+    mask = mg.tensor(np.random.default_rng(1).random(shape) > 0.5)
+    gradcheck(lambda x: x.masked_fill(mask, 3.0), [x])
+    gradcheck(lambda x: x.clone() * 2, [x])
+    gradcheck(lambda x: x.view_as(mg.zeros(int(np.prod(shape)))), [x])
+
+
+def test_in_place_methods_write_into_the_tensor_and_refuse_a_graph():
+    w = mg.zeros(2, 3, requires_grad=True)
+    with pytest.raises(RuntimeError, match="no_grad"):
+        w.fill_(1.0)
+    with mg.no_grad():
+        assert w.fill_(2.0) is w and (w.numpy() == 2).all()
+        w.clamp_(-1, 1).normal_(0.0, 0.02)
+    assert w.requires_grad and abs(float(w.numpy().std()) - 0.02) < 0.02
+    y = w * 2
+    with pytest.raises(RuntimeError, match="computed in a graph"), mg.no_grad():
+        y.zero_()
+    t = mg.ones(3)
+    t.copy_(np.arange(3)).uniform_(-1, 1)
+    assert t.dtype == np.float32 and (np.abs(t.numpy()) <= 1).all()
+
+
+def test_clone_is_a_copy():
+    x = mg.ones(3)
+    y = x.clone()
+    y.zero_()
+    assert x.numpy().sum() == 3
+
+
+@pytest.fixture
+def torch():
+    return pytest.importorskip("torch")
+
+
+@pytest.mark.parametrize("method,args", [
+    ("argmax", ()), ("argmax", (1,)), ("argmax", (1, True)), ("argmin", (0,)), ("argmin", ()),
+    ("repeat", (2, 1, 3)), ("long", ()), ("int", ()), ("double", ()), ("clone", ()), ("contiguous", ()),
+    ("masked_fill", ("mask", -1.0)), ("chunk", (2, 1)), ("split", (2, 1)), ("split", ([1, 3], 1)),
+])
+def test_methods_match_pytorch(method, args, torch):
+    a = np.random.default_rng(0).standard_normal((3, 4)).astype(np.float32)
+    mask = a > 0
+    ours = getattr(mg.tensor(a), method)(*[mg.tensor(mask) if v == "mask" else v for v in args])
+    theirs = getattr(torch.from_numpy(a), method)(*[torch.from_numpy(mask) if v == "mask" else v for v in args])
+    ours, theirs = (ours, theirs) if isinstance(ours, tuple) else ((ours,), (theirs,))
+    assert len(ours) == len(theirs)
+    for o, t in zip(ours, theirs):
+        assert o.dtype == np.dtype(str(t.dtype).removeprefix("torch.")) and o.shape == tuple(t.shape)
+        np.testing.assert_array_equal(o.numpy(), t.numpy())
+
+
+def test_in_place_methods_and_type_match_pytorch(torch):
+    a = np.random.default_rng(0).standard_normal((3, 4)).astype(np.float32)
+    for name, args in [("fill_", (1.5,)), ("zero_", ()), ("clamp_", (-0.5, 0.5)), ("copy_", (np.ones(4),))]:
+        ours, theirs = mg.tensor(a), torch.from_numpy(a.copy())
+        getattr(ours, name)(*args)
+        getattr(theirs, name)(*[torch.from_numpy(v) if isinstance(v, np.ndarray) else v for v in args])
+        np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+    assert mg.zeros(2).type() == "minigan.FloatTensor" and torch.zeros(2).type() == "torch.FloatTensor"
+    assert mg.zeros(2).type(mg.LongTensor).dtype == np.int64 and mg.zeros(2).type(mg.DoubleTensor).dtype == np.float64
+    assert mg.zeros(2).is_cuda is torch.zeros(2).is_cuda is False
