@@ -22,6 +22,7 @@ listed before it; names on one line share a layer::
     models          networks: MLP, DCGAN, ...
     metrics         FID-style distances, IS, precision/recall, mode coverage, C2ST
     viz             matplotlib figures
+    utils           torch.utils.data's Dataset, TensorDataset, DataLoader; torchvision's make_grid, save_image
     games           one GAN family per module: named networks, players, objectives
     train           the trainer, checkpoints, recipes, config, logging
     testing         gradcheck, gradgradcheck, hypothesis strategies (no library module imports it)

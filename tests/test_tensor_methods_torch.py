@@ -74,13 +74,14 @@ def torch():
 @pytest.mark.parametrize("method,args", [
     ("argmax", ()), ("argmax", (1,)), ("argmax", (1, True)), ("argmin", (0,)), ("argmin", ()),
     ("repeat", (2, 1, 3)), ("long", ()), ("int", ()), ("double", ()), ("clone", ()), ("contiguous", ()),
-    ("masked_fill", ("mask", -1.0)), ("chunk", (2, 1)), ("split", (2, 1)), ("split", ([1, 3], 1)),
+    ("masked_fill", ("mask", -1.0)), ("max", ()), ("max", (1,)), ("max", (0, True)), ("min", (1,)),
+    ("max", ("other",)), ("min", ("other",)), ("chunk", (2, 1)), ("split", (2, 1)), ("split", ([1, 3], 1)),
 ])
 def test_methods_match_pytorch(method, args, torch):
     a = np.random.default_rng(0).standard_normal((3, 4)).astype(np.float32)
-    mask = a > 0
-    ours = getattr(mg.tensor(a), method)(*[mg.tensor(mask) if v == "mask" else v for v in args])
-    theirs = getattr(torch.from_numpy(a), method)(*[torch.from_numpy(mask) if v == "mask" else v for v in args])
+    given = {"mask": a > 0, "other": np.random.default_rng(1).standard_normal((3, 4)).astype(np.float32)}
+    ours = getattr(mg.tensor(a), method)(*[mg.tensor(given[v]) if isinstance(v, str) else v for v in args])
+    theirs = getattr(torch.from_numpy(a), method)(*[torch.from_numpy(given[v]) if isinstance(v, str) else v for v in args])
     ours, theirs = (ours, theirs) if isinstance(ours, tuple) else ((ours,), (theirs,))
     assert len(ours) == len(theirs)
     for o, t in zip(ours, theirs):
@@ -98,3 +99,16 @@ def test_in_place_methods_and_type_match_pytorch(torch):
     assert mg.zeros(2).type() == "minigan.FloatTensor" and torch.zeros(2).type() == "torch.FloatTensor"
     assert mg.zeros(2).type(mg.LongTensor).dtype == np.int64 and mg.zeros(2).type(mg.DoubleTensor).dtype == np.float64
     assert mg.zeros(2).is_cuda is torch.zeros(2).is_cuda is False
+
+
+@pytest.mark.parametrize("classes,num_classes", [([0, 2, 1], -1), ([[1], [3]], 5), ([], 3)])
+def test_one_hot_matches_pytorch(classes, num_classes, torch):
+    ours = mg.nn.functional.one_hot(mg.tensor(np.array(classes, dtype=np.int64)), num_classes)
+    theirs = torch.nn.functional.one_hot(torch.tensor(classes, dtype=torch.long), num_classes)
+    assert ours.dtype == np.int64 and ours.shape == tuple(theirs.shape)
+    np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+
+
+def test_one_hot_refuses_classes_out_of_range():
+    with pytest.raises(ValueError, match=r"must lie in \[0, 2\)"):
+        mg.nn.functional.one_hot(mg.tensor([0, 2]), 2)

@@ -15,9 +15,12 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from minigan import ops
 from minigan.autograd import Tensor, no_grad
 from minigan.autograd.creation import Generator, rand
+from minigan.kernels import array_module
 from minigan.kernels.reference import conv_output_size
 from minigan.nn.spatial import (adaptive_avg_pool2d, avg_pool2d, instance_norm, max_pool2d, pixel_shuffle,
                                pixel_unshuffle)
@@ -28,7 +31,7 @@ from minigan.ops.normalization import batch_statistics, standardize
 
 __all__ = [
     "avg_pool2d", "max_pool2d", "adaptive_avg_pool2d", "pixel_shuffle", "pixel_unshuffle", "instance_norm",
-    "linear", "conv2d", "conv_transpose2d", "batch_norm", "layer_norm", "dropout", "embedding",
+    "linear", "conv2d", "conv_transpose2d", "batch_norm", "layer_norm", "dropout", "embedding", "one_hot",
     "interpolate", "pad", "unfold", "fold", "relu", "leaky_relu", "tanh", "sigmoid", "softplus",
     "log_sigmoid", "log_softmax", "softmax", "cross_entropy", "nll_loss",
     "binary_cross_entropy_with_logits", "binary_cross_entropy", "mse_loss", "l1_loss", "dropout2d",
@@ -236,6 +239,21 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True,  # noqa: A002
     keep = rand(input.shape, generator=generator).data >= p
     keep = Tensor(input.xp.asarray(keep, dtype=input.dtype) / input.dtype.type(1 - p))
     return input * keep
+
+
+def one_hot(tensor, num_classes: int = -1) -> Tensor:
+    """Integer classes ``(...)`` as int64 indicator vectors ``(..., num_classes)``, outside the graph (as torch).
+
+    ``num_classes=-1`` takes one more than the largest class.
+    """
+    idx = tensor.data if isinstance(tensor, Tensor) else np.asarray(tensor)
+    _expect(idx.dtype.kind in "iu", f"one_hot: classes must be integers, got dtype {idx.dtype}")
+    n = int(idx.max()) + 1 if num_classes == -1 and idx.size else max(num_classes, 0)
+    if idx.size:
+        _expect(0 <= int(idx.min()) and int(idx.max()) < n,
+                f"one_hot: classes must lie in [0, {n}), got [{idx.min()}, {idx.max()}]")
+    xp = array_module(idx)
+    return Tensor((idx[..., None] == xp.arange(n)).astype(np.int64))
 
 
 def embedding(input, weight: Tensor) -> Tensor:  # noqa: A002

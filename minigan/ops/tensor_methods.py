@@ -7,6 +7,7 @@ imported, so the autograd core does not depend on the ops built on it.
 from __future__ import annotations
 
 from numbers import Number
+from typing import NamedTuple
 
 import numpy as np
 
@@ -68,6 +69,24 @@ def _arg(reduction):
     return arg
 
 
+class MinMax(NamedTuple):
+    """What ``x.max(dim)`` and ``x.min(dim)`` return, as PyTorch's ``return_types``: the values and where they are."""
+    values: Tensor
+    indices: Tensor
+
+
+def _extremum(values, pairwise, arg):
+    """``x.max()``: the value; ``x.max(dim, keepdim=False)``: :class:`MinMax`; ``x.max(other)``: elementwise."""
+    def method(x, dim=None, keepdim=False):
+        if dim is None:
+            return values(x)
+        if isinstance(dim, Tensor):
+            return pairwise(x, dim)
+        return MinMax(values(x, dim=dim, keepdim=keepdim), arg(x, dim, keepdim))
+
+    return method
+
+
 def repeat(x, *sizes) -> Tensor:
     """``x`` tiled ``sizes[i]`` times along each dimension (as ``torch.Tensor.repeat``); leading sizes add dims.
 
@@ -127,7 +146,7 @@ METHODS = {
     "log_sigmoid": elementwise.log_sigmoid, "clamp": elementwise.clamp, "clip": elementwise.clamp,
     "square": elementwise.square, "sign": elementwise.sign,
     "sum": reduce.sum, "mean": reduce.mean, "var": reduce.var, "std": reduce.std,
-    "max": reduce.max, "min": reduce.min, "amax": reduce.amax, "amin": reduce.amin,
+    "amax": reduce.amax, "amin": reduce.amin,
     "logsumexp": reduce.logsumexp, "norm": reduce.norm,
     "reshape": _size_args(shape.reshape), "view": _size_args(shape.reshape),
     "permute": _size_args(shape.permute), "expand": _size_args(shape.expand),
@@ -141,6 +160,8 @@ METHODS = {
     "clone": lambda x: elementwise.cast(x, dtype=x.dtype), "contiguous": lambda x: x,
     "view_as": lambda x, other: shape.reshape(x, *other.shape),
     "argmax": _arg(np.argmax), "argmin": _arg(np.argmin),
+    "max": _extremum(reduce.max, binary.maximum, _arg(np.argmax)),
+    "min": _extremum(reduce.min, binary.minimum, _arg(np.argmin)),
     "masked_fill": lambda x, mask, value: binary.where(mask, value, x),
     "repeat": repeat, "split": split, "chunk": chunk,
     "fill_": inplace.fill_, "zero_": inplace.zero_, "clamp_": inplace.clamp_, "copy_": inplace.copy_,
