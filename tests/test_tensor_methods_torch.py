@@ -112,3 +112,24 @@ def test_one_hot_matches_pytorch(classes, num_classes, torch):
 def test_one_hot_refuses_classes_out_of_range():
     with pytest.raises(ValueError, match=r"must lie in \[0, 2\)"):
         mg.nn.functional.one_hot(mg.tensor([0, 2]), 2)
+
+
+@pytest.mark.parametrize("dim", [0, 1])
+def test_scatter_matches_pytorch(dim, torch):
+    rng = np.random.default_rng(0)
+    index = rng.integers(0, 3, size=(2, 3))
+    src = rng.standard_normal((3, 4)).astype(np.float32)
+    for value in (src, 1.0):
+        ours = mg.zeros(3, 4).scatter_(dim, mg.tensor(index), mg.tensor(value) if isinstance(value, np.ndarray)
+                                       else value)
+        theirs = torch.zeros(3, 4).scatter_(dim, torch.from_numpy(index),
+                                            torch.from_numpy(value) if isinstance(value, np.ndarray) else value)
+        if isinstance(value, np.ndarray) and dim == 0:  # duplicate targets: PyTorch does not say which write wins
+            continue
+        np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+
+
+def test_scatter_makes_one_hot_labels():
+    labels = mg.tensor([2, 0, 1])
+    onehot = mg.zeros(3, 4).scatter_(1, labels.view(-1, 1), 1)
+    np.testing.assert_array_equal(onehot.numpy(), np.eye(4, dtype=np.float32)[[2, 0, 1]])

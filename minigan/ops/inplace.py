@@ -1,4 +1,5 @@
-"""In-place methods, as in PyTorch (``fill_``, ``zero_``, ``clamp_``, ``copy_``, ``normal_``, ``uniform_``).
+"""In-place methods, as in PyTorch (``fill_``, ``zero_``, ``clamp_``, ``copy_``, ``normal_``, ``uniform_``,
+``scatter_``).
 
 They write into the tensor's array and record nothing on the tape, so, as in
 PyTorch, they are refused on a tensor that takes part in a graph: a leaf that
@@ -12,7 +13,7 @@ from __future__ import annotations
 from minigan.autograd import Tensor, is_grad_enabled, rand, randn
 from minigan.autograd.creation import Generator
 
-__all__ = ["fill_", "zero_", "clamp_", "copy_", "normal_", "uniform_"]
+__all__ = ["fill_", "zero_", "clamp_", "copy_", "normal_", "uniform_", "scatter_"]
 
 
 def _writable(x: Tensor, op: str) -> Tensor:
@@ -60,4 +61,24 @@ def uniform_(x: Tensor, a: float = 0.0, b: float = 1.0, *, generator: Generator 
     r"""Elements drawn from :math:`\mathcal U[a, b)` with minigan's generator."""
     noise = rand(*x.shape, dtype=x.dtype, device=x.device, generator=generator)
     _writable(x, "uniform_").data[...] = noise.data * (b - a) + a
+    return x
+
+
+def scatter_(x: Tensor, dim: int, index, src=None, *, value=None) -> Tensor:
+    """``x[..., index[i, j], ...] = src[i, j]`` along ``dim`` for every position of ``index`` (as torch).
+
+    ``src`` may be a tensor (read at ``index``'s positions, so it may be larger) or a number; PyTorch's
+    ``value=`` keyword is the number form. The classic use: ``onehot.scatter_(1, labels.view(-1, 1), 1)``.
+    """
+    if (src is None) == (value is None):
+        raise TypeError("scatter_: give src (a tensor or a number) or value, not both")
+    idx = index.data if isinstance(index, Tensor) else x.xp.asarray(index)
+    if idx.ndim != x.ndim:
+        raise ValueError(f"scatter_: index must have as many dimensions as the tensor ({x.ndim}), got {idx.ndim}")
+    values = value if src is None else src
+    if isinstance(values, Tensor):
+        values = values.data[tuple(slice(0, n) for n in idx.shape)]
+    where = list(x.xp.indices(idx.shape, sparse=True))  # index may be smaller than x in every dimension
+    where[dim] = idx
+    _writable(x, "scatter_").data[tuple(where)] = x.xp.asarray(values, dtype=x.dtype)
     return x

@@ -165,7 +165,7 @@ METHODS = {
     "masked_fill": lambda x, mask, value: binary.where(mask, value, x),
     "repeat": repeat, "split": split, "chunk": chunk,
     "fill_": inplace.fill_, "zero_": inplace.zero_, "clamp_": inplace.clamp_, "copy_": inplace.copy_,
-    "normal_": inplace.normal_, "uniform_": inplace.uniform_,
+    "normal_": inplace.normal_, "uniform_": inplace.uniform_, "scatter_": inplace.scatter_,
 }
 
 
