@@ -133,3 +133,19 @@ def test_scatter_makes_one_hot_labels():
     labels = mg.tensor([2, 0, 1])
     onehot = mg.zeros(3, 4).scatter_(1, labels.view(-1, 1), 1)
     np.testing.assert_array_equal(onehot.numpy(), np.eye(4, dtype=np.float32)[[2, 0, 1]])
+
+
+def test_the_max_and_min_functions_follow_torch(torch):
+    a = np.random.default_rng(2).standard_normal((3, 4)).astype(np.float32)
+    b = np.random.default_rng(3).standard_normal((3, 4)).astype(np.float32)
+    for name in ("max", "min"):
+        ours, theirs = getattr(mg, name), getattr(torch, name)
+        assert float(ours(mg.tensor(a))) == float(theirs(torch.from_numpy(a)))
+        values, indices = ours(mg.tensor(a), 1, keepdim=True)
+        expected = theirs(torch.from_numpy(a), 1, keepdim=True)
+        np.testing.assert_array_equal(values.numpy(), expected.values.numpy())
+        np.testing.assert_array_equal(indices.numpy(), expected.indices.numpy())
+        np.testing.assert_array_equal(ours(mg.tensor(a), mg.tensor(b)).numpy(),
+                                      theirs(torch.from_numpy(a), torch.from_numpy(b)).numpy())
+        np.testing.assert_array_equal(getattr(mg, f"arg{name}")(mg.tensor(a), 0).numpy(),
+                                      getattr(torch, f"arg{name}")(torch.from_numpy(a), 0).numpy())

@@ -115,7 +115,7 @@ def max_pool2d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1, c
     if return_indices:
         raise NotImplementedError("max_pool2d: return_indices=True is not implemented")
     windows, _ = _windows("max_pool2d", input, kernel_size, stride, padding, dilation, fill=-math.inf)
-    return ops.max(windows, 2)
+    return ops.amax(windows, 2)
 
 
 def _averaging_matrix(size: int, out: int, dtype) -> np.ndarray:

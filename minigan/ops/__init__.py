@@ -11,7 +11,7 @@ from minigan.ops.elementwise import (abs, cast, clamp, exp, leaky_relu, log, log
 from minigan.ops.functional import (binary_cross_entropy_with_logits, cross_entropy, log_softmax,
                                     nll_loss, softmax)
 from minigan.ops.linalg import affine, matmul
-from minigan.ops.reduce import amax, amin, logsumexp, max, mean, min, norm, std, sum, var
+from minigan.ops.reduce import MinMax, amax, amin, argmax, argmin, logsumexp, max, mean, min, norm, std, sum, var
 from minigan.ops.shape import (broadcast_to, cat, concatenate, expand, flatten, getitem, pad, permute,
                                reshape, scatter_add, squeeze, stack, sum_to, transpose, unbroadcast,
                                unsqueeze, view)
@@ -24,7 +24,7 @@ __all__ = [
     "add", "sub", "mul", "div", "pow", "power", "rpow", "maximum", "minimum", "where",
     "neg", "exp", "log", "sqrt", "abs", "tanh", "sigmoid", "relu", "leaky_relu", "softplus",
     "log_sigmoid", "clamp", "clip", "cast", "to_device", "sign", "square",
-    "sum", "mean", "var", "std", "max", "min", "amax", "amin", "logsumexp", "norm",
+    "sum", "mean", "var", "std", "max", "min", "amax", "amin", "argmax", "argmin", "MinMax", "logsumexp", "norm",
     "reshape", "view", "permute", "transpose", "flatten", "squeeze", "unsqueeze", "broadcast_to",
     "expand", "sum_to", "unbroadcast", "getitem", "scatter_add", "cat", "concatenate", "stack", "pad",
     "matmul", "affine", "unfold", "fold",

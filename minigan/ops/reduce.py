@@ -10,13 +10,16 @@ from __future__ import annotations
 
 import builtins
 import numbers
+from typing import NamedTuple
 
 from minigan.autograd import Tensor, primitive
 from minigan.kernels import array_module
+from minigan.ops.binary import maximum, minimum
 from minigan.ops.elementwise import exp, sqrt
 from minigan.ops.shape import broadcast_to, reshape
 
-__all__ = ["sum", "mean", "var", "std", "max", "min", "amax", "amin", "logsumexp", "norm"]
+__all__ = ["sum", "mean", "var", "std", "max", "min", "amax", "amin", "argmax", "argmin", "MinMax", "logsumexp",
+           "norm"]
 
 
 def _axes(x: Tensor, axis, dim, name: str) -> tuple[int, ...]:
@@ -145,17 +148,51 @@ def _(g, y, x, *, axes, keepdims):
     return _extremum_vjp(g, y, x, axes, keepdims)
 
 
-def max(x: Tensor, axis=None, keepdims: bool = False, *, dim=None, keepdim=None) -> Tensor:  # noqa: A001
+def amax(x: Tensor, axis=None, keepdims: bool = False, *, dim=None, keepdim=None) -> Tensor:
     """Largest value over ``axis`` (values only, as ``torch.amax``)."""
-    return _max(x, axes=_axes(x, axis, dim, "max"), keepdims=_keep(keepdims, keepdim))
+    return _max(x, axes=_axes(x, axis, dim, "amax"), keepdims=_keep(keepdims, keepdim))
 
 
-def min(x: Tensor, axis=None, keepdims: bool = False, *, dim=None, keepdim=None) -> Tensor:  # noqa: A001
+def amin(x: Tensor, axis=None, keepdims: bool = False, *, dim=None, keepdim=None) -> Tensor:
     """Smallest value over ``axis`` (values only, as ``torch.amin``)."""
-    return _min(x, axes=_axes(x, axis, dim, "min"), keepdims=_keep(keepdims, keepdim))
+    return _min(x, axes=_axes(x, axis, dim, "amin"), keepdims=_keep(keepdims, keepdim))
 
 
-amax, amin = max, min
+def _arg(name: str):
+    def arg(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:
+        found = getattr(x.xp, name)(x.data, axis=dim, keepdims=keepdim and dim is not None)
+        return Tensor(x.xp.asarray(found, dtype="int64"))
+
+    arg.__name__ = arg.__qualname__ = name
+    arg.__doc__ = f"As ``torch.{name}``: int64 indices along ``dim`` (into the flattened tensor when None), no graph."
+    return arg
+
+
+argmax, argmin = _arg("argmax"), _arg("argmin")
+
+
+class MinMax(NamedTuple):
+    """What ``max(x, dim)`` and ``min(x, dim)`` return, as PyTorch's ``return_types``: values and their places."""
+    values: Tensor
+    indices: Tensor
+
+
+def _extremum(values, pairwise, arg):
+    def extremum(x: Tensor, dim=None, keepdim: bool = False):
+        if dim is None:
+            return values(x)
+        if isinstance(dim, Tensor):
+            return pairwise(x, dim)
+        return MinMax(values(x, dim=dim, keepdim=keepdim), arg(x, dim, keepdim))
+
+    return extremum
+
+
+max = _extremum(amax, maximum, argmax)  # noqa: A001
+max.__doc__ = """As ``torch.max``: ``max(x)`` the largest value, ``max(x, dim, keepdim=False)`` a :class:`MinMax`
+of the values (differentiable) and their indices, ``max(x, y)`` the elementwise maximum."""
+min = _extremum(amin, minimum, argmin)  # noqa: A001
+min.__doc__ = """As ``torch.min``: ``min(x)``, ``min(x, dim, keepdim=False)`` (a :class:`MinMax`), ``min(x, y)``."""
 
 
 def _finite_max(x, axes):
@@ -219,7 +256,7 @@ def norm(x: Tensor, p=2, axis=None, keepdims: bool = False, *, dim=None, keepdim
     if p in (2, "fro"):
         return _l2_norm(x, axes=axes, keepdims=keep)
     if p == float("inf"):
-        return max(x.abs(), axes, keep)
+        return amax(x.abs(), axes, keep)
     if not isinstance(p, (int, float)) or p < 1:
         raise ValueError(f"norm: p must be a number >= 1, 'fro' or inf, got {p!r}")
     return sum(x.abs() ** p, axes, keep) ** (1.0 / p)

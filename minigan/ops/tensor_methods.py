@@ -7,7 +7,6 @@ imported, so the autograd core does not depend on the ops built on it.
 from __future__ import annotations
 
 from numbers import Number
-from typing import NamedTuple
 
 import numpy as np
 
@@ -58,33 +57,6 @@ def type_(x, dtype=None):
     if isinstance(dtype, type) and issubclass(dtype, legacy.LegacyTensor):
         return to(x, dtype.device, dtype.dtype)
     return to(x, np.dtype(dtype))
-
-
-def _arg(reduction):
-    """``argmax``/``argmin(dim=None, keepdim=False)``: int64 indices, outside the graph (flat when ``dim`` is None)."""
-    def arg(x, dim=None, keepdim=False):
-        found = reduction(x.data, axis=dim, keepdims=keepdim and dim is not None)
-        return Tensor(x.xp.asarray(found, dtype=np.int64))
-
-    return arg
-
-
-class MinMax(NamedTuple):
-    """What ``x.max(dim)`` and ``x.min(dim)`` return, as PyTorch's ``return_types``: the values and where they are."""
-    values: Tensor
-    indices: Tensor
-
-
-def _extremum(values, pairwise, arg):
-    """``x.max()``: the value; ``x.max(dim, keepdim=False)``: :class:`MinMax`; ``x.max(other)``: elementwise."""
-    def method(x, dim=None, keepdim=False):
-        if dim is None:
-            return values(x)
-        if isinstance(dim, Tensor):
-            return pairwise(x, dim)
-        return MinMax(values(x, dim=dim, keepdim=keepdim), arg(x, dim, keepdim))
-
-    return method
 
 
 def repeat(x, *sizes) -> Tensor:
@@ -159,9 +131,7 @@ METHODS = {
     "long": lambda x: to(x, np.int64), "int": lambda x: to(x, np.int32), "type": type_,
     "clone": lambda x: elementwise.cast(x, dtype=x.dtype), "contiguous": lambda x: x,
     "view_as": lambda x, other: shape.reshape(x, *other.shape),
-    "argmax": _arg(np.argmax), "argmin": _arg(np.argmin),
-    "max": _extremum(reduce.max, binary.maximum, _arg(np.argmax)),
-    "min": _extremum(reduce.min, binary.minimum, _arg(np.argmin)),
+    "argmax": reduce.argmax, "argmin": reduce.argmin, "max": reduce.max, "min": reduce.min,
     "masked_fill": lambda x, mask, value: binary.where(mask, value, x),
     "repeat": repeat, "split": split, "chunk": chunk,
     "fill_": inplace.fill_, "zero_": inplace.zero_, "clamp_": inplace.clamp_, "copy_": inplace.copy_,
