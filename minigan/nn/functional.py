@@ -23,7 +23,7 @@ from minigan.autograd.creation import Generator, rand
 from minigan.kernels import array_module
 from minigan.kernels.reference import conv_output_size
 from minigan.nn.spatial import (adaptive_avg_pool2d, avg_pool2d, instance_norm, max_pool2d, pixel_shuffle,
-                               pixel_unshuffle)
+                               pixel_unshuffle, scale_shift)
 from minigan.ops import (binary_cross_entropy_with_logits, fold, leaky_relu, log_sigmoid, log_softmax, pad, relu,
                          sigmoid, softmax, softplus, tanh, unfold)
 from minigan.ops.conv import pair
@@ -201,11 +201,7 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
         _expect(running_mean is not None and running_var is not None,
                 "batch_norm: evaluation mode needs running_mean and running_var")
         xhat = (input - running_mean.reshape(shape)) / ops.sqrt(running_var.reshape(shape) + eps)
-    if weight is not None:
-        xhat = xhat * weight.reshape(shape)
-    if bias is not None:
-        xhat = xhat + bias.reshape(shape)
-    return xhat
+    return scale_shift(xhat, weight, bias, shape)
 
 
 def layer_norm(input: Tensor, normalized_shape, weight: Tensor | None = None,  # noqa: A002
@@ -365,10 +361,12 @@ def nll_loss(input: Tensor, target, weight: Tensor | None = None, size_average=N
     weight of the counted targets, :math:`\sum_n w_{t_n}[t_n \ne \text{ignore\_index}]`
     (NaN when every target is ignored, as in torch).
 
-    Gradient: a scatter of the picked entries, :math:`\bar x_{n,c} = -\bar\ell_n\, w_{t_n} [c = t_n \ne \text{ignore\_index}]`.
+    Gradient: a scatter of the picked entries,
+    :math:`\bar x_{n,c} = -\bar\ell_n\, w_{t_n} [c = t_n \ne \text{ignore\_index}]`.
     """
     _no_legacy("nll_loss", size_average, reduce)
-    _expect(reduction in ("mean", "sum", "none"), f"nll_loss: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
+    _expect(reduction in ("mean", "sum", "none"),
+            f"nll_loss: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
     if input.ndim == 1:                                     # unbatched (C,) with a scalar target
         loss = nll_loss(input.reshape(1, -1), input.xp.asarray(target.data if isinstance(target, Tensor) else target)
                         .reshape(1), weight, None, ignore_index, None, reduction)
@@ -418,11 +416,13 @@ def cross_entropy(input: Tensor, target, weight: Tensor | None = None, size_aver
     logp = log_softmax(input, dim=class_dim)
     if weight is not None:
         weight = _like(input, weight)
-        _expect(weight.shape == (n_classes,), f"cross_entropy: weight must have shape ({n_classes},), got {weight.shape}")
+        _expect(weight.shape == (n_classes,),
+                f"cross_entropy: weight must have shape ({n_classes},), got {weight.shape}")
     per_class = logp if weight is None else logp * weight.reshape((n_classes,) + (1,) * (input.ndim - class_dim - 1))
     t = target.data if isinstance(target, Tensor) else input.xp.asarray(target)
     if t.dtype.kind == "f":                                 # class probabilities
-        _expect(t.shape == input.shape, f"cross_entropy: probability target shape {t.shape} != input shape {input.shape}")
+        _expect(t.shape == input.shape,
+                f"cross_entropy: probability target shape {t.shape} != input shape {input.shape}")
         _expect(ignore_index < 0, "cross_entropy: ignore_index is not supported for class-probability targets")
         probs = _like(input, target)
         if label_smoothing:

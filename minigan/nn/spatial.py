@@ -58,7 +58,8 @@ def _windows(op: str, x: Tensor, kernel_size, stride, padding, dilation=1, fill:
     _expect(all(2 * p <= k for p, k in zip(padding, kernel_size)),
             f"{op}: padding {padding} should be at most half of kernel_size {kernel_size}")
     n, c, h, w = x.shape
-    oh, ow = (conv_output_size(s, k, d, p, st) for s, k, d, p, st in zip((h, w), kernel_size, dilation, padding, stride))
+    oh, ow = (conv_output_size(s, k, d, p, st)
+              for s, k, d, p, st in zip((h, w), kernel_size, dilation, padding, stride))
     _expect(oh >= 1 and ow >= 1, f"{op}: input {tuple(x.shape)} is too small for kernel_size {kernel_size} "
                                  f"(padding {padding}, dilation {dilation}): the output would be {oh}x{ow}")
     if any(padding) and fill != 0.0:
@@ -154,7 +155,8 @@ def adaptive_avg_pool2d(input: Tensor, output_size) -> Tensor:
 
 
 def pixel_shuffle(input: Tensor, upscale_factor: int) -> Tensor:
-    r"""Rearrange ``(N, C r^2, H, W)`` into ``(N, C, H r, W r)`` (Shi et al. 2016), as ``torch.nn.functional.pixel_shuffle``.
+    r"""Rearrange ``(N, C r^2, H, W)`` into ``(N, C, H r, W r)`` (Shi et al. 2016),
+    as ``torch.nn.functional.pixel_shuffle``.
 
     .. math:: y_{n,\,c,\,h r + i,\,w r + j} = x_{n,\,c r^2 + i r + j,\,h,\,w}
 
@@ -177,7 +179,8 @@ def pixel_shuffle(input: Tensor, upscale_factor: int) -> Tensor:
 
 def pixel_unshuffle(input: Tensor, downscale_factor: int) -> Tensor:
     r"""The inverse of :func:`pixel_shuffle`: ``(N, C, H r, W r)`` -> ``(N, C r^2, H, W)``,
-    as ``torch.nn.functional.pixel_unshuffle``: :math:`y_{n,\,c r^2 + i r + j,\,h,\,w} = x_{n,\,c,\,h r + i,\,w r + j}`."""
+    as ``torch.nn.functional.pixel_unshuffle``:
+    :math:`y_{n,\,c r^2 + i r + j,\,h,\,w} = x_{n,\,c,\,h r + i,\,w r + j}`."""
     _expect_4d("pixel_unshuffle", input)
     r = int(downscale_factor)
     n, c, h, w = input.shape
@@ -198,7 +201,8 @@ def instance_norm(input: Tensor, running_mean: Tensor | None = None, running_var
               y_{n,c} = \gamma_c \hat x_{n,c} + \beta_c,
 
     with the biased variance (the fused ``standardize`` primitive, whose VJP is
-    :math:`\bar x = (\bar{\hat x} - \mathrm{mean}(\bar{\hat x}) - \hat x\,\mathrm{mean}(\bar{\hat x} \odot \hat x))/\sigma`).
+    :math:`\bar x = (\bar{\hat x} - \mathrm{mean}(\bar{\hat x})
+    - \hat x\,\mathrm{mean}(\bar{\hat x} \odot \hat x))/\sigma`).
     Given ``running_mean`` and ``running_var``, ``use_input_stats=True`` also
     updates them in place with the batch averages of the instance statistics,
     :math:`r_\mu \leftarrow (1 - m) r_\mu + m\,\overline{\mu_{n,c}}^{\,n}` and
@@ -241,8 +245,15 @@ def instance_norm(input: Tensor, running_mean: Tensor | None = None, running_var
         _expect(running_mean is not None and running_var is not None,
                 "instance_norm: use_input_stats=False needs running_mean and running_var")
         out = (input - running_mean.reshape(shape)) / ops.sqrt(running_var.reshape(shape) + eps)
+    return scale_shift(out, weight, bias, shape)
+
+
+def scale_shift(xhat: Tensor, weight: Tensor | None, bias: Tensor | None, shape: tuple) -> Tensor:
+    r"""The normalisation layers' per-channel affine :math:`\gamma \hat x + \beta` (either may be None), with
+    ``weight`` and ``bias`` reshaped to ``shape``; gradients :math:`\bar\gamma = \sum \bar y \hat x`,
+    :math:`\bar\beta = \sum \bar y`, :math:`\bar{\hat x} = \gamma \bar y` follow from the product and sum."""
     if weight is not None:
-        out = out * weight.reshape(shape)
+        xhat = xhat * weight.reshape(shape)
     if bias is not None:
-        out = out + bias.reshape(shape)
-    return out
+        xhat = xhat + bias.reshape(shape)
+    return xhat

@@ -75,7 +75,10 @@ def repeat(x, *sizes) -> Tensor:
 
 
 def split(x, split_size_or_sections, dim: int = 0) -> tuple[Tensor, ...]:
-    """Pieces along ``dim``: of ``split_size`` each (the last may be shorter), or of the listed sizes."""
+    """Pieces along ``dim``: of ``split_size`` each (the last may be shorter), or of the listed sizes.
+
+    Each piece is a slice (:func:`minigan.ops.shape.index`), so a piece's gradient lands in its own rows.
+    """
     n = x.shape[dim]
     if isinstance(split_size_or_sections, int):
         sizes = [min(split_size_or_sections, n - start) for start in range(0, n, split_size_or_sections)]
@@ -132,7 +135,7 @@ METHODS = {
     "clone": lambda x: elementwise.cast(x, dtype=x.dtype), "contiguous": lambda x: x,
     "view_as": lambda x, other: shape.reshape(x, *other.shape),
     "argmax": reduce.argmax, "argmin": reduce.argmin, "max": reduce.max, "min": reduce.min,
-    "masked_fill": lambda x, mask, value: binary.where(mask, value, x),
+    "masked_fill": lambda x, mask, value: binary.where(mask, value, x),  # gradient: 0 where filled, else through
     "repeat": repeat, "split": split, "chunk": chunk,
     "fill_": inplace.fill_, "zero_": inplace.zero_, "clamp_": inplace.clamp_, "copy_": inplace.copy_,
     "normal_": inplace.normal_, "uniform_": inplace.uniform_, "scatter_": inplace.scatter_,
