@@ -34,6 +34,8 @@ highest of them, losses: modules below losses import the subpackages they need,
 never ``minigan`` itself.
 """
 
+import numpy as _np
+
 from minigan.autograd import *  # noqa: F403
 from minigan.autograd import __all__ as _autograd_all
 from minigan.ops import *  # noqa: F403
@@ -43,5 +45,10 @@ from minigan.serialization import CheckpointError, load, save
 from minigan import nn, optim, losses  # noqa: E402  (subpackages as attributes: mg.nn, mg.optim, mg.losses)
 
 __version__ = "0.1.0"
+
+# torch's dtype names (minigan's dtypes are NumPy's), for scripts that say ``dtype=torch.float``; kept out
+# of ``__all__``, so that ``from minigan import *`` does not shadow the builtins float, int and bool
+float16, int32, int16, int8, uint8 = _np.float16, _np.int32, _np.int16, _np.int8, _np.uint8
+float, double, half, long, int, short, bool = float32, float64, float16, int64, int32, int16, bool_  # noqa: F405
 
 __all__ = [*_autograd_all, *_ops_all, "save", "load", "CheckpointError"]

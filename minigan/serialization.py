@@ -119,7 +119,7 @@ def _header_digest(version, tree, arrays: dict, digests: dict) -> str:
 def _encode(value, path: tuple, arrays: dict):
     """The JSON node for ``value``; its arrays are added to ``arrays`` under names made from ``path``."""
     if isinstance(value, Tensor):
-        return {"tensor": _store(value.data, path, arrays)}
+        return {"tensor": _store(value.array, path, arrays)}
     if isinstance(value, np.ndarray) or is_cupy(value):
         return {"ndarray": _store(value, path, arrays)}
     if isinstance(value, np.generic) and value.dtype in _STORABLE_DTYPES:  # before float: np.float64 is one

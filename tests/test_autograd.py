@@ -19,7 +19,7 @@ def test_leaf_gradients_own_their_memory():
     a, b = mg.ones(3, requires_grad=True), mg.ones(3, requires_grad=True)
     (a + b).sum().backward()  # both gradients are the same broadcast of the seed before they reach the leaves
     assert a.grad is not b.grad
-    a.grad.data *= 2  # in place, as gradient clipping does
+    a.grad.array *= 2  # in place, as gradient clipping does
     np.testing.assert_array_equal(b.grad.numpy(), [1.0, 1.0, 1.0])
 
 

@@ -260,10 +260,10 @@ def test_float32_in_float32_out():
 def test_clip_weights_clamps_every_parameter_in_place():
     net = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 1))
     before = [p.numpy().copy() for p in net.parameters()]
-    arrays = [p.data for p in net.parameters()]
+    arrays = [p.array for p in net.parameters()]
     assert losses.clip_weights_(net, 0.1) is net
     for p, old, array in zip(net.parameters(), before, arrays):
-        assert p.data is array  # in place
+        assert p.array is array  # in place
         np.testing.assert_array_equal(p.numpy(), np.clip(old, -0.1, 0.1))
     weights = [mg.tensor([-3.0, 0.5, 2.0])]
     losses.clip_weights_(weights, 1.0)

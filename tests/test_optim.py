@@ -215,11 +215,11 @@ def test_parameters_without_gradient_are_skipped(name):
 
 def test_step_updates_the_arrays_in_place_without_recording():
     (p,) = fresh_params()[:1]
-    array = p.data
+    array = p.array
     opt = optim.Adam([p], lr=0.1)
     backward_quadratic([p, Parameter(PROBLEMS[1][2])])
     opt.step()
-    assert p.data is array and p.is_leaf and p.requires_grad
+    assert p.array is array and p.is_leaf and p.requires_grad
     assert opt.step(closure=lambda: 7.0) == 7.0
 
 
@@ -248,7 +248,7 @@ def test_state_dict_round_trip(name):
     for p, q in zip(params, copies):  # loading copied the arrays
         for key, value in opt.state[p].items():
             if isinstance(value, mg.Tensor):
-                assert not np.shares_memory(restored.state[q][key].data, value.data)
+                assert not np.shares_memory(restored.state[q][key].array, value.array)
     for a, b in zip(train(opt, params), train(restored, copies)):
         np.testing.assert_array_equal(a, b)
 

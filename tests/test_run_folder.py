@@ -97,21 +97,30 @@ def test_two_trainings_on_one_folder_one_runs_and_the_other_is_refused_naming_it
     out = tmp_path / "run"
     first, second = (subprocess.Popen(_command(out, 20000), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                                       text=True) for _ in range(2))
-    deadline = time.monotonic() + 60
-    while first.poll() is None and second.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.05)
-    refused, running = (first, second) if first.poll() is not None else (second, first)
     try:
+        _wait_until(lambda: first.poll() is not None or second.poll() is not None, "either process to finish")
+        refused, running = (first, second) if first.poll() is not None else (second, first)
         assert refused.wait() == 2
         err = refused.stderr.read()
         assert err.count("\n") == 1 and f"is in use by another minigan process (PID {running.pid})" in err, err
+        _wait_until(lambda: (out / "metrics.jsonl").exists(), "the other to start training")
         assert running.poll() is None  # still training
     finally:
-        running.send_signal(signal.SIGINT)
-        status = running.wait(timeout=60)
-    assert status == 130 and "interrupted" in running.stderr.read()
+        for process in (first, second):
+            if process.poll() is None:
+                process.send_signal(signal.SIGINT)
+            process.wait(timeout=120)
+    assert running.returncode == 130 and "interrupted" in running.stderr.read()
     assert not (out / ".lock").exists()
     assert json.loads((out / "config.json").read_text())["train"]["steps"] == 20000
+
+
+def _wait_until(condition, what: str, timeout: float = 120) -> None:
+    """Poll ``condition`` (generously: CI machines may be busy) until it holds."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.05)
 
 
 def test_the_lock_is_released_on_any_exit_and_refuses_a_second_holder(tmp_path):

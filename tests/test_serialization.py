@@ -33,7 +33,7 @@ def assert_same(saved, loaded):
     """``loaded`` is what ``saved`` should come back as: same types, keys, order, dtypes and bits."""
     if isinstance(saved, Tensor):
         assert type(loaded) is Tensor and not loaded.requires_grad
-        saved, loaded = saved.data, loaded.data
+        saved, loaded = saved.array, loaded.array
     if isinstance(saved, (np.ndarray, np.generic)):
         assert type(loaded) is type(saved)
         assert (loaded.dtype, loaded.shape) == (saved.dtype, saved.shape)

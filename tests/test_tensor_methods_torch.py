@@ -76,6 +76,7 @@ def torch():
     ("repeat", (2, 1, 3)), ("long", ()), ("int", ()), ("double", ()), ("clone", ()), ("contiguous", ()),
     ("masked_fill", ("mask", -1.0)), ("max", ()), ("max", (1,)), ("max", (0, True)), ("min", (1,)),
     ("max", ("other",)), ("min", ("other",)), ("chunk", (2, 1)), ("split", (2, 1)), ("split", ([1, 3], 1)),
+    ("all", ()), ("any", (1,)), ("all", (0, True)),
 ])
 def test_methods_match_pytorch(method, args, torch):
     a = np.random.default_rng(0).standard_normal((3, 4)).astype(np.float32)

@@ -15,7 +15,7 @@ from minigan.kernels import is_cupy
 
 __all__ = [
     "tensor", "from_numpy", "as_tensor", "zeros", "ones", "full", "empty", "zeros_like", "ones_like", "full_like",
-    "randn", "rand", "randint", "randn_like", "rand_like", "arange", "linspace", "eye",
+    "randn", "rand", "randint", "randperm", "randn_like", "rand_like", "arange", "linspace", "eye", "is_tensor",
     "manual_seed", "Generator", "default_generator", "float32", "float64", "int64", "bool_",
 ]
 
@@ -39,7 +39,7 @@ def _size(size) -> tuple[int, ...]:
 def tensor(data, dtype=None, device: str = "cpu", requires_grad: bool = False) -> Tensor:
     """A new tensor holding a copy of ``data``; Python floats become float32 (as ``torch.tensor``)."""
     if isinstance(data, Tensor):
-        data = data.data
+        data = data.array
     if is_cupy(data):
         array = data.copy()
     else:
@@ -161,6 +161,16 @@ def randint(low: int, high: int | None = None, size=(), dtype=np.int64, device: 
     if high is None:
         low, high = 0, low
     return _make(_rng(generator).integers(low, high, size=_size((size,))), dtype, device, False)
+
+
+def randperm(n: int, dtype=np.int64, device: str = "cpu", generator: Generator | None = None) -> Tensor:
+    """A random permutation of ``0, ..., n - 1``, as ``torch.randperm``."""
+    return _make(_rng(generator).permutation(int(n)), dtype, device, False)
+
+
+def is_tensor(obj) -> bool:
+    """Whether ``obj`` is a minigan tensor, as ``torch.is_tensor``."""
+    return isinstance(obj, Tensor)
 
 
 def randn_like(t: Tensor, generator: Generator | None = None) -> Tensor:

@@ -30,16 +30,16 @@ def backward(tensors, grad_tensors=None, retain_graph: bool | None = None, creat
     """
     roots, seeds = _roots_and_seeds(tensors, grad_tensors, "backward")
     retain = create_graph if retain_graph is None else retain_graph
-    taken = {id(_owner(g.data)) for g in seeds}  # memory that is not ours to give: the caller holds it
+    taken = {id(_owner(g.array)) for g in seeds}  # memory that is not ours to give: the caller holds it
 
     def to_leaf(leaf: Tensor, g: Tensor) -> None:
         if leaf.grad is not None:
             leaf.grad = leaf.grad + g
             return
         # the leaf must own its gradient: a copy if it is a read-only broadcast or shares memory already given out
-        if not create_graph and (not getattr(g.data.flags, "writeable", True) or id(_owner(g.data)) in taken):
-            g = Tensor(g.data.copy())
-        taken.add(id(_owner(g.data)))
+        if not create_graph and (not getattr(g.array.flags, "writeable", True) or id(_owner(g.array)) in taken):
+            g = Tensor(g.array.copy())
+        taken.add(id(_owner(g.array)))
         leaf.grad = g
 
     _propagate(roots, seeds, retain, create_graph, targets=None, on_leaf=to_leaf)
@@ -90,7 +90,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph: bool | None = None, c
     _propagate(roots, seeds, retain, create_graph, targets={id(t) for t in inputs}, on_leaf=capture)
     result = tuple(found.get(id(t)) for t in inputs)
     if materialize_grads:
-        result = tuple(Tensor(t.xp.zeros_like(t.data)) if g is None else g for t, g in zip(inputs, result))
+        result = tuple(Tensor(t.xp.zeros_like(t.array)) if g is None else g for t, g in zip(inputs, result))
     if not allow_unused:
         for i, g in enumerate(result):
             if g is None:
@@ -115,12 +115,12 @@ def _roots_and_seeds(tensors, grads, caller: str):
                 "(was it computed under no_grad, or from tensors without requires_grad=True?)"
             )
         if g is None:
-            if root.data.size != 1:
+            if root.array.size != 1:
                 raise RuntimeError(
                     f"{caller}: a gradient can only be created implicitly for a scalar output, got "
                     f"shape {root.shape}; pass the upstream gradient explicitly (gradient=...)"
                 )
-            g = Tensor(root.xp.ones_like(root.data))
+            g = Tensor(root.xp.ones_like(root.array))
         else:
             g = g if isinstance(g, Tensor) else Tensor(root.xp.asarray(g, dtype=root.dtype))
             if g.shape != root.shape:

@@ -1,4 +1,5 @@
-"""PyTorch's older spellings that GAN scripts still use: ``Variable``, ``FloatTensor(...)``, ``torch.cuda``.
+"""PyTorch's spellings that GAN scripts use and minigan needs no other way: ``Variable``, ``FloatTensor(...)``,
+``torch.cuda``, ``torch.backends``.
 
 - ``Variable(x)`` has been a pass-through since PyTorch 0.4: it returns the
   tensor (with ``requires_grad`` set if asked).
@@ -8,17 +9,25 @@
   ``FloatTensor(np_array)``), and answer ``isinstance`` for tensors of
   their dtype. ``cuda.FloatTensor`` and friends do the same on the GPU.
 - ``cuda.is_available()`` says whether the CuPy backend can run: CuPy
-  imports and sees at least one device.
+  imports and sees at least one device. ``cuda.manual_seed(s)`` and
+  ``cuda.manual_seed_all(s)`` seed minigan's one generator, which serves
+  both devices.
+- ``backends.cudnn.benchmark`` and ``.deterministic`` may be set, and change
+  nothing: minigan has no cuDNN, and its runs are deterministic anyway.
+  ``backends.cudnn.is_available()`` and ``backends.mps.is_available()`` are
+  False.
 """
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import numpy as np
 
-from minigan.autograd.creation import tensor, zeros
+from minigan.autograd.creation import manual_seed, tensor, zeros
 from minigan.autograd.tensor import Tensor
 
-__all__ = ["Variable", "FloatTensor", "DoubleTensor", "LongTensor", "cuda"]
+__all__ = ["Variable", "FloatTensor", "DoubleTensor", "LongTensor", "cuda", "backends"]
 
 
 def Variable(data, requires_grad: bool = False, volatile: bool = False) -> Tensor:  # noqa: N802 - PyTorch's name
@@ -92,5 +101,12 @@ class _Cuda:
         """Whether the CuPy backend can run: CuPy imports and sees a GPU."""
         return _Cuda.device_count() > 0
 
+    manual_seed = manual_seed_all = staticmethod(manual_seed)
+
 
 cuda = _Cuda()
+
+backends = SimpleNamespace(
+    cudnn=SimpleNamespace(benchmark=False, deterministic=False, enabled=True, is_available=lambda: False),
+    mps=SimpleNamespace(is_available=lambda: False),
+)

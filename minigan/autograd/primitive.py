@@ -21,10 +21,15 @@ Usage::
     @exp.vjp
     def _(g, y, x):
         return g * y
+
+Static arguments are the forward's keyword-only parameters. As in PyTorch,
+they may also follow the inputs positionally, in order: ``clamp(x, 0, 1)``
+is ``clamp(x, min=0, max=1)``.
 """
 
 from __future__ import annotations
 
+import inspect
 import types
 import weakref
 from numbers import Number
@@ -84,6 +89,10 @@ class Primitive:
         self.__qualname__ = getattr(forward, "__qualname__", self.name)
         self.__module__ = getattr(forward, "__module__", None)
         self.__wrapped__ = forward
+        parameters = inspect.signature(forward).parameters.values()
+        inputs = [p for p in parameters if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+        self._arity = None if any(p.kind is p.VAR_POSITIONAL for p in parameters) else len(inputs)
+        self._static = tuple(p.name for p in parameters if p.kind is p.KEYWORD_ONLY)
 
     def vjp(self, fn):
         """Register ``fn(g, y, *inputs, **kwargs) -> input gradients`` as this primitive's VJP."""
@@ -91,12 +100,25 @@ class Primitive:
         return fn
 
     def __call__(self, *args, **kwargs):
+        if self._arity is not None and len(args) > self._arity:
+            args, kwargs = self._static_by_position(args, kwargs)
         inputs = _as_tensors(args, self.name)
-        out = Tensor(self.forward(*[t.data for t in inputs], **kwargs))
+        out = Tensor(self.forward(*[t.array for t in inputs], **kwargs))
         if is_grad_enabled() and any(t.requires_grad for t in inputs):
             out.requires_grad = True
             out._node = Node(self, inputs, kwargs, out)
         return out
+
+    def _static_by_position(self, args, kwargs):
+        """``f(x, 0, 1)`` as ``f(x, a=0, b=1)``: arguments past the inputs name the static parameters in order."""
+        extra = args[self._arity:]
+        if len(extra) > len(self._static):
+            raise TypeError(f"{self.name}() takes {self._arity} input(s) and at most {len(self._static)} static "
+                            f"argument(s) {self._static}, got {len(args)} positional arguments")
+        named = dict(zip(self._static, extra))
+        if clash := named.keys() & kwargs.keys():
+            raise TypeError(f"{self.name}() got multiple values for argument {sorted(clash)[0]!r}")
+        return args[:self._arity], {**kwargs, **named}
 
     def __get__(self, instance, owner):  # so a primitive can serve as a Tensor method
         return self if instance is None else types.MethodType(self, instance)

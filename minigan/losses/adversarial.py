@@ -266,7 +266,7 @@ def hinge_d_loss(r, f):
 
 @hinge_d_loss.vjp
 def _(g, loss, r, f):
-    return mean_grad(g, -indicator(r.data < 1, r), r), mean_grad(g, indicator(f.data > -1, f), f)
+    return mean_grad(g, -indicator(r.array < 1, r), r), mean_grad(g, indicator(f.array > -1, f), f)
 
 
 @primitive
@@ -381,7 +381,7 @@ def clip_weights_(module, c: float = 0.01):
     params = module.parameters() if hasattr(module, "parameters") else module
     with no_grad():
         for p in params:
-            p.xp.clip(p.data, -c, c, out=p.data)
+            p.xp.clip(p.array, -c, c, out=p.array)
     return module
 
 

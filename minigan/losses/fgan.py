@@ -100,7 +100,7 @@ class FGANLoss(AdversarialLoss):
 
     def critic(self, out: Tensor) -> Tensor:
         r"""The variational function :math:`T = g_f(V)` for raw outputs ``out`` (no gradient)."""
-        return Tensor(type(self).activation(out.data))
+        return Tensor(type(self).activation(out.array))
 
 
 @register("fgan-kl")

@@ -35,7 +35,7 @@ PENALTIES = Registry("penalty")
 
 def _input_gradient(D, x: Tensor) -> Tensor:
     r""":math:`\nabla_x \sum_n D(x)_n` as an ``(N, features)`` matrix, differentiable again (create_graph)."""
-    x = x if x.requires_grad else Tensor(x.data, requires_grad=True)
+    x = x if x.requires_grad else Tensor(x.array, requires_grad=True)
     (g,) = grad(sum(D(x)), x, create_graph=True)
     return g.reshape(g.shape[0], -1)
 

@@ -64,7 +64,7 @@ def train_digits_classifier(epochs: int = 150, seed: int = 0, batch_size: int = 
         if log is not None:
             log(f"epoch {epoch + 1}/{epochs}: last batch loss {loss.item():.4f}")
     model.eval()
-    model.feature_scale.data[:] = np.sqrt(np.mean(model.features(train.images) ** 2))  # the scale is 1 until now
+    model.feature_scale.array[:] = np.sqrt(np.mean(model.features(train.images) ** 2))  # the scale is 1 until now
     return model
 
 

@@ -11,9 +11,10 @@ import warnings
 
 from minigan.nn import functional as F
 from minigan.nn.module import Module
+from minigan.nn.resize import check_arguments
 
 __all__ = ["Dropout", "Dropout2d", "Flatten", "LeakyReLU", "LogSoftmax", "ReLU", "Sigmoid", "Softmax", "Softplus",
-           "Tanh", "Unflatten", "Upsample"]
+           "Tanh", "Unflatten", "Upsample", "UpsamplingBilinear2d", "UpsamplingNearest2d"]
 
 
 class ReLU(Module):
@@ -172,14 +173,44 @@ class Unflatten(Module):
 
 
 class Upsample(Module):
-    """Nearest-neighbour upsampling by an integer factor (or to a multiple ``size``)."""
+    """Resize by :func:`minigan.nn.functional.interpolate`: to ``size``, or by ``scale_factor``.
 
-    def __init__(self, size=None, scale_factor=None, mode: str = "nearest"):
+    Modes ``'nearest'``, ``'nearest-exact'`` and ``'bilinear'``; the options
+    are checked here, so a bad one fails when the layer is built, not at its
+    first batch.
+    """
+
+    def __init__(self, size=None, scale_factor=None, mode: str = "nearest", align_corners: bool | None = None,
+                 recompute_scale_factor: bool | None = None):
         super().__init__()
-        self.size, self.scale_factor, self.mode = size, scale_factor, mode
+        self.name = type(self).__name__
+        self.size = size
+        # as PyTorch: a tuple of floats, a float, or None for a falsy factor
+        if isinstance(scale_factor, (tuple, list)):
+            self.scale_factor = tuple(float(f) for f in scale_factor)
+        else:
+            self.scale_factor = float(scale_factor) if scale_factor else None
+        self.mode, self.align_corners, self.recompute_scale_factor = mode, align_corners, recompute_scale_factor
+        check_arguments(self.name, self.size, self.scale_factor, mode, align_corners, recompute_scale_factor)
 
     def forward(self, x):
-        return F.interpolate(x, self.size, self.scale_factor, self.mode)
+        return F.interpolate(x, self.size, self.scale_factor, self.mode, self.align_corners,
+                             recompute_scale_factor=self.recompute_scale_factor)
 
     def extra_repr(self) -> str:
-        return f"scale_factor={self.scale_factor}, mode={self.mode!r}" if self.size is None else f"size={self.size}"
+        info = f"scale_factor={self.scale_factor!r}" if self.scale_factor is not None else f"size={self.size!r}"
+        return f"{info}, mode={self.mode!r}"
+
+
+class UpsamplingNearest2d(Upsample):
+    """``Upsample(size, scale_factor, mode='nearest')``."""
+
+    def __init__(self, size=None, scale_factor=None):
+        super().__init__(size, scale_factor, mode="nearest")
+
+
+class UpsamplingBilinear2d(Upsample):
+    """``Upsample(size, scale_factor, mode='bilinear', align_corners=True)``: corner pixels stay put, as PyTorch's."""
+
+    def __init__(self, size=None, scale_factor=None):
+        super().__init__(size, scale_factor, mode="bilinear", align_corners=True)

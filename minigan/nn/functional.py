@@ -22,6 +22,7 @@ from minigan.autograd import Tensor, no_grad
 from minigan.autograd.creation import Generator, rand
 from minigan.kernels import array_module
 from minigan.kernels.reference import conv_output_size
+from minigan.nn.resize import interpolate
 from minigan.nn.spatial import (adaptive_avg_pool2d, avg_pool2d, instance_norm, max_pool2d, pixel_shuffle,
                                pixel_unshuffle, scale_shift)
 from minigan.ops import (binary_cross_entropy_with_logits, fold, leaky_relu, log_sigmoid, log_softmax, pad, relu,
@@ -191,12 +192,12 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
         xhat = standardize(input, axes, eps)
         if running_mean is not None and running_var is not None:
             with no_grad():
-                mu, var = batch_statistics(input.data, axes)
+                mu, var = batch_statistics(input.array, axes)
                 m = input.dtype.type(momentum)
                 # the kernels may accumulate in a wider dtype; the statistics keep the model's
-                running_mean.data = (1 - m) * running_mean.data + m * mu.reshape(-1).astype(input.dtype, copy=False)
+                running_mean.array = (1 - m) * running_mean.array + m * mu.reshape(-1).astype(input.dtype, copy=False)
                 unbiased = var.reshape(-1) * (count / (count - 1))
-                running_var.data = (1 - m) * running_var.data + m * unbiased.astype(input.dtype, copy=False)
+                running_var.array = (1 - m) * running_var.array + m * unbiased.astype(input.dtype, copy=False)
     else:
         _expect(running_mean is not None and running_var is not None,
                 "batch_norm: evaluation mode needs running_mean and running_var")
@@ -232,7 +233,7 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True,  # noqa: A002
         return input
     if p == 1:
         return input * 0
-    keep = rand(input.shape, generator=generator).data >= p
+    keep = rand(input.shape, generator=generator).array >= p
     keep = Tensor(input.xp.asarray(keep, dtype=input.dtype) / input.dtype.type(1 - p))
     return input * keep
 
@@ -242,7 +243,7 @@ def one_hot(tensor, num_classes: int = -1) -> Tensor:
 
     ``num_classes=-1`` takes one more than the largest class.
     """
-    idx = tensor.data if isinstance(tensor, Tensor) else np.asarray(tensor)
+    idx = tensor.array if isinstance(tensor, Tensor) else np.asarray(tensor)
     _expect(idx.dtype.kind in "iu", f"one_hot: classes must be integers, got dtype {idx.dtype}")
     n = int(idx.max()) + 1 if num_classes == -1 and idx.size else max(num_classes, 0)
     if idx.size:
@@ -254,35 +255,12 @@ def one_hot(tensor, num_classes: int = -1) -> Tensor:
 
 def embedding(input, weight: Tensor) -> Tensor:  # noqa: A002
     r"""Rows of ``weight`` picked by integer ``input``: :math:`y = W[i]`; :math:`\bar W` scatter-adds :math:`\bar y`."""
-    idx = input.data if isinstance(input, Tensor) else weight.xp.asarray(input)
+    idx = input.array if isinstance(input, Tensor) else weight.xp.asarray(input)
     _expect(idx.dtype.kind in "iu", f"embedding: indices must be integers, got dtype {idx.dtype}")
     if idx.size:
         _expect(0 <= int(idx.min()) and int(idx.max()) < weight.shape[0],
                 f"embedding: indices must lie in [0, {weight.shape[0]}), got [{idx.min()}, {idx.max()}]")
     return ops.getitem(weight, index=(idx,))
-
-
-def interpolate(input: Tensor, size=None, scale_factor=None, mode: str = "nearest") -> Tensor:  # noqa: A002
-    r"""Nearest-neighbour upsampling by an integer factor, as ``F.interpolate(mode="nearest")``.
-
-    Each pixel is repeated :math:`s_h \times s_w` times (a broadcast), so
-    :math:`\bar x` sums the gradient over each block.
-    """
-    _expect(mode == "nearest", f"interpolate: only mode='nearest' is implemented, got {mode!r}")
-    _expect_4d("interpolate", input, "(N, C, H, W)")
-    n, c, h, w = input.shape
-    if size is not None:
-        oh, ow = pair(size, "size")
-        _expect(oh % h == 0 and ow % w == 0, f"interpolate: size {(oh, ow)} must be a multiple of {(h, w)}")
-        sh, sw = oh // h, ow // w
-    else:
-        _expect(scale_factor is not None, "interpolate: give size or scale_factor")
-        factors = scale_factor if isinstance(scale_factor, (tuple, list)) else (scale_factor, scale_factor)
-        _expect(all(float(f).is_integer() and f >= 1 for f in factors),
-                f"interpolate: scale_factor must be a positive integer, got {scale_factor}")
-        sh, sw = int(factors[0]), int(factors[1])
-    blocks = ops.broadcast_to(input.reshape(n, c, h, 1, w, 1), shape=(n, c, h, sh, w, sw))
-    return blocks.reshape(n, c, h * sh, w * sw)
 
 
 def _reduce(loss: Tensor, reduction: str, name: str) -> Tensor:
@@ -318,7 +296,7 @@ def l1_loss(input: Tensor, target, reduction: str = "mean") -> Tensor:  # noqa: 
 
 def _clamped_log(p: Tensor) -> Tensor:
     r""":math:`\max(\log p, -100)`; its gradient is 0, not NaN, where the clamp binds (:math:`p \le e^{-100}`)."""
-    live = p.data > math.exp(-100)
+    live = p.array > math.exp(-100)
     return ops.where(live, ops.log(ops.where(live, p, 1.0)), -100.0)
 
 
@@ -340,7 +318,7 @@ def _no_legacy(name: str, size_average, reduce) -> None:
 
 def _class_targets(name: str, input: Tensor, target):
     """Integer class indices ``(N, d1, ...)`` for an input ``(N, C, d1, ...)``, as a raw array."""
-    t = target.data if isinstance(target, Tensor) else input.xp.asarray(target)
+    t = target.array if isinstance(target, Tensor) else input.xp.asarray(target)
     if t.dtype.kind not in "iu":
         raise TypeError(f"{name}: target must hold integer class indices, got dtype {t.dtype}")
     _expect(input.ndim >= 2 and t.shape == input.shape[:1] + input.shape[2:],
@@ -368,7 +346,7 @@ def nll_loss(input: Tensor, target, weight: Tensor | None = None, size_average=N
     _expect(reduction in ("mean", "sum", "none"),
             f"nll_loss: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
     if input.ndim == 1:                                     # unbatched (C,) with a scalar target
-        loss = nll_loss(input.reshape(1, -1), input.xp.asarray(target.data if isinstance(target, Tensor) else target)
+        loss = nll_loss(input.reshape(1, -1), input.xp.asarray(target.array if isinstance(target, Tensor) else target)
                         .reshape(1), weight, None, ignore_index, None, reduction)
         return loss.reshape(()) if reduction == "none" else loss
     t = _class_targets("nll_loss", input, target)
@@ -419,7 +397,7 @@ def cross_entropy(input: Tensor, target, weight: Tensor | None = None, size_aver
         _expect(weight.shape == (n_classes,),
                 f"cross_entropy: weight must have shape ({n_classes},), got {weight.shape}")
     per_class = logp if weight is None else logp * weight.reshape((n_classes,) + (1,) * (input.ndim - class_dim - 1))
-    t = target.data if isinstance(target, Tensor) else input.xp.asarray(target)
+    t = target.array if isinstance(target, Tensor) else input.xp.asarray(target)
     if t.dtype.kind == "f":                                 # class probabilities
         _expect(t.shape == input.shape,
                 f"cross_entropy: probability target shape {t.shape} != input shape {input.shape}")
@@ -462,6 +440,6 @@ def dropout2d(input: Tensor, p: float = 0.5, training: bool = True, inplace: boo
     if p == 1:
         return input * 0
     mask_shape = tuple(input.shape[:2]) + (1,) * (input.ndim - 2)     # (N, C, 1, 1): one draw per channel
-    keep = rand(mask_shape, generator=generator).data >= p
+    keep = rand(mask_shape, generator=generator).array >= p
     keep = Tensor(input.xp.asarray(keep, dtype=input.dtype) / input.dtype.type(1 - p))
     return input * keep

@@ -25,8 +25,11 @@ __all__ = [
 
 
 def _fill(tensor: Tensor, values: np.ndarray) -> Tensor:
-    """Write ``values`` into ``tensor`` in its dtype and on its device (outside the graph)."""
-    tensor.data = tensor.xp.asarray(values.astype(tensor.dtype, copy=False))
+    """Write ``values`` into ``tensor``'s storage, in its dtype and on its device (outside the graph).
+
+    In place, so that ``normal_(m.weight.data, 0.0, 0.02)`` initialises ``m.weight``.
+    """
+    tensor.array[...] = tensor.xp.asarray(values.astype(tensor.dtype, copy=False))
     return tensor
 
 

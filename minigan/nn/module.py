@@ -17,7 +17,7 @@ import numpy as np
 from minigan.autograd import Tensor
 from minigan.autograd.tensor import to_device
 
-__all__ = ["Parameter", "Module", "Sequential", "ModuleList", "StateDictError"]
+__all__ = ["Parameter", "Module", "Sequential", "ModuleList", "ModuleDict", "StateDictError"]
 
 
 class Parameter(Tensor):
@@ -26,7 +26,7 @@ class Parameter(Tensor):
     __slots__ = ()
 
     def __init__(self, data, requires_grad: bool = True):
-        super().__init__(data.data if isinstance(data, Tensor) else data, requires_grad=requires_grad)
+        super().__init__(data.array if isinstance(data, Tensor) else data, requires_grad=requires_grad)
 
     def __repr__(self) -> str:
         return "Parameter containing:\n" + super().__repr__()
@@ -186,19 +186,19 @@ class Module:
             if set_to_none or p.grad is None:
                 p.grad = None
             else:
-                p.grad = Tensor(p.xp.zeros_like(p.data))
+                p.grad = Tensor(p.xp.zeros_like(p.array))
 
     def to(self, device: str | None = None, dtype=None) -> Module:
         """Move (and/or cast) every parameter and buffer in place, as ``torch.nn.Module.to``."""
         def convert(t: Tensor) -> None:
-            data = t.data
+            data = t.array
             if dtype is not None and data.dtype.kind == "f":
                 data = data.astype(dtype)
             if device is not None:
                 data = to_device(data, device)
-            t.data = data
+            t.array = data
             if t.grad is not None:
-                t.grad = Tensor(convert_array(t.grad.data))
+                t.grad = Tensor(convert_array(t.grad.array))
 
         def convert_array(a):
             if dtype is not None and a.dtype.kind == "f":
@@ -259,7 +259,7 @@ class Module:
                 t = targets[k]
                 value = _array(v)
                 value = value if hasattr(value, "dtype") else np.asarray(value)
-                t.data = to_device(value, t.device).astype(t.dtype, copy=True)
+                t.array = to_device(value, t.device).astype(t.dtype, copy=True)
         return missing, unexpected
 
     # -- display ------------------------------------------------------------------
@@ -287,7 +287,7 @@ class _HookHandle:
 
 
 def _array(value):
-    return value.data if isinstance(value, Tensor) else value
+    return value.array if isinstance(value, Tensor) else value
 
 
 class Sequential(Module):
@@ -344,3 +344,42 @@ class ModuleList(Module):
 
     def __iter__(self):
         return iter(self._modules.values())
+
+
+class ModuleDict(Module):
+    """Modules by name, their parameters registered, in insertion order, as ``torch.nn.ModuleDict``."""
+
+    def __init__(self, modules=None):
+        super().__init__()
+        self.update(modules or {})
+
+    def update(self, modules) -> None:
+        for name, module in (modules.items() if hasattr(modules, "items") else modules):
+            self[name] = module
+
+    def __getitem__(self, name: str) -> Module:
+        return self._modules[name]
+
+    def __setitem__(self, name: str, module: Module) -> None:
+        self.add_module(name, module)
+
+    def __delitem__(self, name: str) -> None:
+        del self._modules[name]
+
+    def __contains__(self, name: str) -> bool:
+        return name in self._modules
+
+    def __len__(self) -> int:
+        return len(self._modules)
+
+    def __iter__(self):
+        return iter(self._modules)
+
+    def keys(self):
+        return self._modules.keys()
+
+    def values(self):
+        return self._modules.values()
+
+    def items(self):
+        return self._modules.items()

@@ -50,7 +50,7 @@ class _BatchNorm(_Norm):
     def reset_running_stats(self) -> None:
         if self.track_running_stats:
             for t, value in ((self.running_mean, 0), (self.running_var, 1), (self.num_batches_tracked, 0)):
-                t.data = t.xp.full_like(t.data, value)
+                t.array = t.xp.full_like(t.array, value)
 
     def forward(self, x):
         if x.ndim not in self._input_dims or x.shape[1] != self.num_features:
@@ -70,7 +70,7 @@ class _BatchNorm(_Norm):
                            self.weight, self.bias, use_batch_stats, momentum or 0.0, self.eps)
         if update:  # counted only once the batch has gone through: a rejected one leaves the state as it was
             tracked = self.num_batches_tracked
-            tracked.data = tracked.xp.asarray(tracked.data + 1)  # a 0-d array, not a NumPy scalar
+            tracked.array = tracked.xp.asarray(tracked.array + 1)  # a 0-d array, not a NumPy scalar
         return out
 
     def extra_repr(self) -> str:

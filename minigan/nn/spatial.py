@@ -234,13 +234,13 @@ def instance_norm(input: Tensor, running_mean: Tensor | None = None, running_var
         out = standardize(input, axes, eps)
         if running_mean is not None and running_var is not None:
             with no_grad():
-                mu, var = batch_statistics(input.data, axes)                          # (N, C, 1, ...) each
+                mu, var = batch_statistics(input.array, axes)                          # (N, C, 1, ...) each
                 m = input.dtype.type(momentum)
                 mu = mu.reshape(input.shape[0], c).mean(axis=0).astype(input.dtype, copy=False)
                 var = (var.reshape(input.shape[0], c).mean(axis=0) * (count / (count - 1))).astype(input.dtype,
                                                                                                   copy=False)
-                running_mean.data = (1 - m) * running_mean.data + m * mu
-                running_var.data = (1 - m) * running_var.data + m * var
+                running_mean.array = (1 - m) * running_mean.array + m * mu
+                running_var.array = (1 - m) * running_var.array + m * var
     else:
         _expect(running_mean is not None and running_var is not None,
                 "instance_norm: use_input_stats=False needs running_mean and running_var")

@@ -10,13 +10,22 @@ from minigan.ops.elementwise import (abs, cast, clamp, exp, leaky_relu, log, log
                                      sigmoid, sign, softplus, sqrt, square, tanh, to_device)
 from minigan.ops.functional import (binary_cross_entropy_with_logits, cross_entropy, log_softmax,
                                     nll_loss, softmax)
-from minigan.ops.linalg import affine, matmul
-from minigan.ops.reduce import MinMax, amax, amin, argmax, argmin, logsumexp, max, mean, min, norm, std, sum, var
+from minigan.ops.linalg import affine, bmm, matmul, mm
+from minigan.ops.reduce import (MinMax, all, amax, amin, any, argmax, argmin, logsumexp, max, mean, min, norm, std,
+                                sum, var)
 from minigan.ops.shape import (broadcast_to, cat, concatenate, expand, flatten, getitem, pad, permute,
                                reshape, scatter_add, squeeze, stack, sum_to, transpose, unbroadcast,
                                unsqueeze, view)
 
 tensor_methods.install()
+
+split, chunk = tensor_methods.split, tensor_methods.chunk
+
+
+def numel(x) -> int:
+    """How many elements ``x`` has, as ``torch.numel``."""
+    return x.numel()
+
 
 clip = clamp
 
@@ -24,9 +33,10 @@ __all__ = [
     "add", "sub", "mul", "div", "pow", "power", "rpow", "maximum", "minimum", "where",
     "neg", "exp", "log", "sqrt", "abs", "tanh", "sigmoid", "relu", "leaky_relu", "softplus",
     "log_sigmoid", "clamp", "clip", "cast", "to_device", "sign", "square",
-    "sum", "mean", "var", "std", "max", "min", "amax", "amin", "argmax", "argmin", "MinMax", "logsumexp", "norm",
+    "sum", "mean", "var", "std", "max", "min", "amax", "amin", "argmax", "argmin", "all", "any", "MinMax",
+    "logsumexp", "norm", "split", "chunk", "numel",
     "reshape", "view", "permute", "transpose", "flatten", "squeeze", "unsqueeze", "broadcast_to",
     "expand", "sum_to", "unbroadcast", "getitem", "scatter_add", "cat", "concatenate", "stack", "pad",
-    "matmul", "affine", "unfold", "fold",
+    "matmul", "mm", "bmm", "affine", "unfold", "fold",
     "log_softmax", "softmax", "binary_cross_entropy_with_logits", "cross_entropy", "nll_loss",
 ]

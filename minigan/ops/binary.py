@@ -126,7 +126,7 @@ def _(g, y, x, *, base):
 
 def _log_or_zero(a: Tensor) -> Tensor:
     r""":math:`\log a`, and 0 where :math:`a = 0` (log 1 there), so :math:`z \log a` is 0 there, not NaN."""
-    return log(where(a.data == 0, 1.0, a))
+    return log(where(a.array == 0, 1.0, a))
 
 
 @primitive
@@ -167,9 +167,9 @@ def maximum(a, b):
 
 @maximum.vjp
 def _(g, z, a, b):
-    tie = a.data == b.data
-    return (unbroadcast(g * _tie_split(a.data > b.data, tie, g.dtype), a.shape),
-            unbroadcast(g * _tie_split(b.data > a.data, tie, g.dtype), b.shape))
+    tie = a.array == b.array
+    return (unbroadcast(g * _tie_split(a.array > b.array, tie, g.dtype), a.shape),
+            unbroadcast(g * _tie_split(b.array > a.array, tie, g.dtype), b.shape))
 
 
 @primitive
@@ -182,9 +182,9 @@ def minimum(a, b):
 
 @minimum.vjp
 def _(g, z, a, b):
-    tie = a.data == b.data
-    return (unbroadcast(g * _tie_split(a.data < b.data, tie, g.dtype), a.shape),
-            unbroadcast(g * _tie_split(b.data < a.data, tie, g.dtype), b.shape))
+    tie = a.array == b.array
+    return (unbroadcast(g * _tie_split(a.array < b.array, tie, g.dtype), a.shape),
+            unbroadcast(g * _tie_split(b.array < a.array, tie, g.dtype), b.shape))
 
 
 @primitive(name="where")
@@ -207,7 +207,7 @@ def _(g, z, a, b, *, condition):
 
 def where(condition, a, b) -> Tensor:
     """``a`` where ``condition`` holds, else ``b`` (as ``torch.where``); either may be a number."""
-    condition = condition.data if isinstance(condition, Tensor) else array_module(condition).asarray(condition)
+    condition = condition.array if isinstance(condition, Tensor) else array_module(condition).asarray(condition)
     if not isinstance(a, Tensor) and not isinstance(b, Tensor):  # two numbers: float32 (or int64), as torch
         a = tensor(a)
     return _where(a, b, condition=condition)

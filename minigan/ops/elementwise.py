@@ -82,12 +82,12 @@ def abs(x):  # noqa: A001 - the name users expect
 
 @abs.vjp
 def _(g, y, x):
-    return g * _const(array_module(x.data).sign(x.data))
+    return g * _const(array_module(x.array).sign(x.array))
 
 
 def sign(x: Tensor) -> Tensor:
     """:math:`\\operatorname{sign}(x)`, a constant of the graph (its derivative is zero a.e.)."""
-    return _const(x.xp.sign(x.data))
+    return _const(x.xp.sign(x.array))
 
 
 @primitive
@@ -212,9 +212,9 @@ def clamp(x, *, min=None, max=None):  # noqa: A002 - torch's names
 def _(g, y, x, *, min=None, max=None):  # noqa: A002
     inside = x.xp.ones(x.shape, dtype=bool)
     if min is not None:
-        inside &= x.data >= min
+        inside &= x.array >= min
     if max is not None:
-        inside &= x.data <= max
+        inside &= x.array <= max
     return g * _const(inside.astype(g.dtype))
 
 

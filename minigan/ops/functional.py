@@ -118,7 +118,7 @@ def nll_loss(log_probs: Tensor, target, reduction: str = "mean") -> Tensor:
     ``log_probs`` is ``(N, C)`` or ``(N, C, d1, ...)``; ``target`` holds class
     indices of shape ``(N,)`` or ``(N, d1, ...)``.
     """
-    t = target.data if isinstance(target, Tensor) else log_probs.xp.asarray(target)
+    t = target.array if isinstance(target, Tensor) else log_probs.xp.asarray(target)
     if t.dtype.kind not in "iu":
         raise TypeError(f"nll_loss: target must hold integer class indices, got dtype {t.dtype}")
     if log_probs.ndim < 2 or t.shape != log_probs.shape[:1] + log_probs.shape[2:]:

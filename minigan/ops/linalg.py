@@ -15,7 +15,7 @@ from minigan.autograd import Tensor, primitive
 from minigan.ops.reduce import sum as sum_
 from minigan.ops.shape import reshape, transpose, unbroadcast
 
-__all__ = ["matmul", "affine"]
+__all__ = ["matmul", "mm", "bmm", "affine"]
 
 
 @primitive(name="matmul")
@@ -44,7 +44,7 @@ def _transposed(x: Tensor) -> bool:
     so that it lands in the layout of the parameter behind the view and needs
     no copy on its way there.
     """
-    return x.ndim == 2 and x.data.flags.f_contiguous and not x.data.flags.c_contiguous
+    return x.ndim == 2 and x.array.flags.f_contiguous and not x.array.flags.c_contiguous
 
 
 def matmul(a: Tensor, b: Tensor) -> Tensor:
@@ -59,6 +59,22 @@ def matmul(a: Tensor, b: Tensor) -> Tensor:
     if vec_a or vec_b:
         c = reshape(c, c.shape[:-2] + (() if vec_a else c.shape[-2:-1]) + (() if vec_b else c.shape[-1:]))
     return c
+
+
+def _strict(name: str, ndim: int):
+    def product(a: Tensor, b: Tensor) -> Tensor:
+        if a.ndim != ndim or b.ndim != ndim:
+            raise ValueError(f"{name}: both operands must be {ndim}-D, got shapes {a.shape} and {b.shape}")
+        if ndim == 3 and a.shape[0] != b.shape[0]:
+            raise ValueError(f"{name}: batch sizes differ, {a.shape[0]} and {b.shape[0]}")
+        return matmul(a, b)
+
+    product.__name__ = product.__qualname__ = name
+    product.__doc__ = f"``torch.{name}``: :func:`matmul` of two {ndim}-D tensors, without broadcasting."
+    return product
+
+
+mm, bmm = _strict("mm", 2), _strict("bmm", 3)
 
 
 @primitive

@@ -47,7 +47,7 @@ def _standardize(x, *, axes, eps):
 @_standardize.vjp
 def _(g, xhat, x, *, axes, eps):
     if not is_grad_enabled():  # first order: nothing will differentiate this gradient again
-        return Tensor(kernels.standardize_backward(g.data, xhat.data, x.data, axes, eps))
+        return Tensor(kernels.standardize_backward(g.array, xhat.array, x.array, axes, eps))
     centred = x - mean(x, axes, keepdims=True)
     sigma = sqrt(mean(centred * centred, axes, keepdims=True) + eps)
     return (g - mean(g, axes, keepdims=True) - xhat * mean(g * xhat, axes, keepdims=True)) / sigma

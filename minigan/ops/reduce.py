@@ -18,8 +18,8 @@ from minigan.ops.binary import maximum, minimum
 from minigan.ops.elementwise import exp, sqrt
 from minigan.ops.shape import broadcast_to, reshape
 
-__all__ = ["sum", "mean", "var", "std", "max", "min", "amax", "amin", "argmax", "argmin", "MinMax", "logsumexp",
-           "norm"]
+__all__ = ["sum", "mean", "var", "std", "max", "min", "amax", "amin", "argmax", "argmin", "all", "any", "MinMax",
+           "logsumexp", "norm"]
 
 
 def _axes(x: Tensor, axis, dim, name: str) -> tuple[int, ...]:
@@ -113,7 +113,7 @@ def _variance(x: Tensor, axes: tuple[int, ...], keepdims: bool, correction: int)
 
 def _extremum_vjp(g, y, x, axes, keepdims):
     """Gradient of max/min: split equally among the entries that attain it (as ``torch.amax``)."""
-    attained = x.data == (y.data if keepdims else y.data.reshape(_kept_shape(x.shape, axes)))
+    attained = x.array == (y.array if keepdims else y.array.reshape(_kept_shape(x.shape, axes)))
     share = attained / attained.sum(axis=axes, keepdims=True)
     return spread(g, x, axes) * Tensor(share.astype(x.dtype))
 
@@ -158,17 +158,21 @@ def amin(x: Tensor, axis=None, keepdims: bool = False, *, dim=None, keepdim=None
     return _min(x, axes=_axes(x, axis, dim, "amin"), keepdims=_keep(keepdims, keepdim))
 
 
-def _arg(name: str):
-    def arg(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:
-        found = getattr(x.xp, name)(x.data, axis=dim, keepdims=keepdim and dim is not None)
-        return Tensor(x.xp.asarray(found, dtype="int64"))
+def _outside_graph(name: str, dtype: str, what: str):
+    """A reduction whose result is not differentiable (indices, truth values): computed on the array, no graph."""
+    def reduction(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:
+        found = getattr(x.xp, name)(x.array, axis=dim, keepdims=keepdim and dim is not None)
+        return Tensor(x.xp.asarray(found, dtype=dtype))
 
-    arg.__name__ = arg.__qualname__ = name
-    arg.__doc__ = f"As ``torch.{name}``: int64 indices along ``dim`` (into the flattened tensor when None), no graph."
-    return arg
+    reduction.__name__ = reduction.__qualname__ = name
+    reduction.__doc__ = f"As ``torch.{name}``: {what} along ``dim`` (over the whole tensor when None), no graph."
+    return reduction
 
 
-argmax, argmin = _arg("argmax"), _arg("argmin")
+argmax = _outside_graph("argmax", "int64", "int64 indices (into the flattened tensor)")
+argmin = _outside_graph("argmin", "int64", "int64 indices (into the flattened tensor)")
+all = _outside_graph("all", "bool", "whether every element is non-zero")  # noqa: A001 - PyTorch's name
+any = _outside_graph("any", "bool", "whether some element is non-zero")  # noqa: A001 - PyTorch's name
 
 
 class MinMax(NamedTuple):
@@ -218,7 +222,7 @@ def _logsumexp(x, *, axes, keepdims):
 
 @_logsumexp.vjp
 def _(g, y, x, *, axes, keepdims):
-    e = exp(x - Tensor(_finite_max(x.data, axes)))
+    e = exp(x - Tensor(_finite_max(x.array, axes)))
     return spread(g, x, axes) * e / _sum(e, axes=axes, keepdims=True)
 
 
@@ -241,7 +245,7 @@ def _l2_norm(x, *, axes, keepdims):
 @_l2_norm.vjp
 def _(g, y, x, *, axes, keepdims):
     y_kept = y if keepdims else reshape(y, _kept_shape(x.shape, axes))
-    safe = y_kept + Tensor((y_kept.data == 0).astype(y.dtype))  # 1 where y = 0, where x = 0 too
+    safe = y_kept + Tensor((y_kept.array == 0).astype(y.dtype))  # 1 where y = 0, where x = 0 too
     return spread(g, x, axes) * x / safe
 
 

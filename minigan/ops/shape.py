@@ -222,7 +222,7 @@ def _normalise_index(index):
     out = []
     for i in index:
         if isinstance(i, Tensor):
-            i = i.data
+            i = i.array
         elif isinstance(i, list):
             i = np.asarray(i)
         out.append(i)

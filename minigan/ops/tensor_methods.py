@@ -11,7 +11,7 @@ from numbers import Number
 import numpy as np
 
 from minigan.autograd import Tensor
-from minigan.autograd.tensor import device_of
+from minigan.autograd.tensor import device_of, to_device
 from minigan.autograd import legacy
 from minigan.ops import binary, elementwise, functional, inplace, linalg, reduce, shape
 
@@ -43,7 +43,7 @@ def to(x, *args, **kwargs) -> Tensor:
     out = x
     if dtype is not None and np.dtype(dtype) != x.dtype:
         out = elementwise.cast(out, dtype=np.dtype(dtype))
-    if device is not None and device_of(out.data) != str(device).split(":")[0]:
+    if device is not None and device_of(out.array) != str(device).split(":")[0]:
         out = elementwise.to_device(out, device=str(device))
     return out
 
@@ -99,6 +99,45 @@ def chunk(x, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
     return split(x, -(-x.shape[dim] // chunks), dim)
 
 
+def t(x) -> Tensor:
+    """``x.t()``: a matrix transposed; vectors and scalars unchanged (as ``torch.Tensor.t``)."""
+    if x.ndim > 2:
+        raise ValueError(f"t() expects a tensor with at most 2 dimensions, got shape {x.shape}; use transpose")
+    return shape.transpose(x, 0, 1) if x.ndim == 2 else x
+
+
+def _new_like(x, make, dtype, device, requires_grad: bool) -> Tensor:
+    """``make(xp, dtype)``'s array as a new tensor, in ``x``'s dtype and on its device unless told otherwise."""
+    array = make(x.xp, np.dtype(dtype or x.dtype))
+    return Tensor(array if device is None else to_device(array, device), requires_grad=requires_grad)
+
+
+def _sizes(size) -> tuple[int, ...]:
+    return tuple(size[0]) if len(size) == 1 and isinstance(size[0], (tuple, list)) else tuple(size)
+
+
+def new_zeros(x, *size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    return _new_like(x, lambda xp, dt: xp.zeros(_sizes(size), dt), dtype, device, requires_grad)
+
+
+def new_ones(x, *size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    return _new_like(x, lambda xp, dt: xp.ones(_sizes(size), dt), dtype, device, requires_grad)
+
+
+def new_empty(x, *size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    return _new_like(x, lambda xp, dt: xp.empty(_sizes(size), dt), dtype, device, requires_grad)
+
+
+def new_full(x, size, fill_value, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    return _new_like(x, lambda xp, dt: xp.full(_sizes((size,)), fill_value, dt), dtype, device, requires_grad)
+
+
+def new_tensor(x, data, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    """A copy of ``data``; like the other ``new_*`` methods, in ``x``'s dtype and on its device by default."""
+    values = data.array if isinstance(data, Tensor) else data
+    return _new_like(x, lambda xp, dt: xp.array(values, dt), dtype, device, requires_grad)
+
+
 def _size_args(fn):
     """Methods such as ``x.reshape(2, 3)`` take sizes as separate arguments, as torch."""
     return lambda x, *sizes: fn(x, *sizes)
@@ -134,11 +173,18 @@ METHODS = {
     "long": lambda x: to(x, np.int64), "int": lambda x: to(x, np.int32), "type": type_,
     "clone": lambda x: elementwise.cast(x, dtype=x.dtype), "contiguous": lambda x: x,
     "view_as": lambda x, other: shape.reshape(x, *other.shape),
-    "argmax": reduce.argmax, "argmin": reduce.argmin, "max": reduce.max, "min": reduce.min,
+    "argmax": reduce.argmax, "argmin": reduce.argmin, "all": reduce.all, "any": reduce.any,
+    "max": reduce.max, "min": reduce.min,
     "masked_fill": lambda x, mask, value: binary.where(mask, value, x),  # gradient: 0 where filled, else through
     "repeat": repeat, "split": split, "chunk": chunk,
     "fill_": inplace.fill_, "zero_": inplace.zero_, "clamp_": inplace.clamp_, "copy_": inplace.copy_,
     "normal_": inplace.normal_, "uniform_": inplace.uniform_, "scatter_": inplace.scatter_,
+    "add_": inplace.add_, "sub_": inplace.sub_, "mul_": inplace.mul_, "div_": inplace.div_,
+    "__iadd__": inplace.augmented(inplace.add_, binary.add), "__isub__": inplace.augmented(inplace.sub_, binary.sub),
+    "__imul__": inplace.augmented(inplace.mul_, binary.mul),
+    "__itruediv__": inplace.augmented(inplace.div_, binary.div),
+    "t": t, "new_tensor": new_tensor, "new_zeros": new_zeros, "new_ones": new_ones, "new_empty": new_empty,
+    "new_full": new_full,
 }
 
 

@@ -78,14 +78,14 @@ class Adam(Optimizer):
     def _update(self, param: Tensor, grad, state: dict, group: dict) -> None:
         if not state:
             state["step"] = 0
-            state["exp_avg"] = Tensor(param.xp.zeros_like(param.data))
-            state["exp_avg_sq"] = Tensor(param.xp.zeros_like(param.data))
+            state["exp_avg"] = Tensor(param.xp.zeros_like(param.array))
+            state["exp_avg_sq"] = Tensor(param.xp.zeros_like(param.array))
         if group["amsgrad"] and "max_exp_avg_sq" not in state:
-            state["max_exp_avg_sq"] = Tensor(param.xp.zeros_like(param.data))
+            state["max_exp_avg_sq"] = Tensor(param.xp.zeros_like(param.array))
         state["step"] += 1
         beta1, beta2 = group["betas"]
-        max_exp_avg_sq = state["max_exp_avg_sq"].data if group["amsgrad"] else None
-        adam_update(param.data, grad, state["exp_avg"].data, state["exp_avg_sq"].data, max_exp_avg_sq,
+        max_exp_avg_sq = state["max_exp_avg_sq"].array if group["amsgrad"] else None
+        adam_update(param.array, grad, state["exp_avg"].array, state["exp_avg_sq"].array, max_exp_avg_sq,
                     step=state["step"], lr=group["lr"], beta1=beta1, beta2=beta2, eps=group["eps"],
                     weight_decay=group["weight_decay"], amsgrad=group["amsgrad"], maximize=group["maximize"],
                     decoupled_weight_decay=group["decoupled_weight_decay"])

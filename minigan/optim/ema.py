@@ -56,34 +56,34 @@ class EMA:
     def __init__(self, module, decay: float = 0.999, average=None):
         self.module, self.decay = module, _checked(decay)
         if average is None:
-            self.shadow = {name: Tensor(p.data.copy()) for name, p in module.named_parameters()}
-            self.buffers = {name: Tensor(b.data.copy()) for name, b in module.named_buffers()}
+            self.shadow = {name: Tensor(p.array.copy()) for name, p in module.named_parameters()}
+            self.buffers = {name: Tensor(b.array.copy()) for name, b in module.named_buffers()}
         else:
             self.shadow, self.buffers = dict(average.named_parameters()), dict(average.named_buffers())
             params, buffers = self._tensors_of(module, "__init__: the average's parameters")
             for own, current in ((self.shadow, params), (self.buffers, buffers)):
                 for name, t in own.items():  # the average starts at the module's weights
-                    t.data = _fresh(current[name], t)
+                    t.array = _fresh(current[name], t)
 
     def update(self, module=None) -> None:
         """Average in the current parameters of ``module`` (by default the one given at construction)."""
         params, buffers = self._tensors_of(self.module if module is None else module, "update")
         for name, shadow in self.shadow.items():
-            ema_update(shadow.data, params[name].data, decay=self.decay)
+            ema_update(shadow.array, params[name].array, decay=self.decay)
         for name, saved in self.buffers.items():
-            saved.data = buffers[name].data.copy()
+            saved.array = buffers[name].array.copy()
 
     def copy_to(self, module) -> None:
         """Write the averaged parameters and the buffers into ``module`` (e.g. a copy used for sampling)."""
         for source, target in zip((self.shadow, self.buffers), self._tensors_of(module, "copy_to")):
             for name, value in source.items():
-                target[name].data = _fresh(value, target[name])
+                target[name].array = _fresh(value, target[name])
 
     def state_dict(self) -> dict:
         """``{"decay": float, "shadow": {name: Tensor}, "buffers": {name: Tensor}}`` (copies)."""
         return {"decay": self.decay,
-                "shadow": {name: Tensor(t.data.copy()) for name, t in self.shadow.items()},
-                "buffers": {name: Tensor(t.data.copy()) for name, t in self.buffers.items()}}
+                "shadow": {name: Tensor(t.array.copy()) for name, t in self.shadow.items()},
+                "buffers": {name: Tensor(t.array.copy()) for name, t in self.buffers.items()}}
 
     def load_state_dict(self, state_dict: dict) -> None:
         """Restore what :meth:`state_dict` saved (copied into this EMA's tensors); names and shapes must match."""
@@ -97,7 +97,7 @@ class EMA:
                                      f"expected {t.shape}")
         for table in ("shadow", "buffers"):
             for name, t in getattr(self, table).items():
-                t.data = _fresh(state_dict[table][name], t)
+                t.array = _fresh(state_dict[table][name], t)
         self.decay = decay
 
     def _tensors_of(self, module, caller: str) -> tuple[dict, dict]:
@@ -121,7 +121,7 @@ def _check_same_names(own: dict, theirs: dict, what: str) -> None:
 
 def _fresh(value, like: Tensor):
     """A copy of ``value``'s array on ``like``'s device, in its dtype."""
-    array = value.data if isinstance(value, Tensor) else value
+    array = value.array if isinstance(value, Tensor) else value
     return to_device(array, like.device).astype(like.dtype, copy=True)
 
 def ema_update(shadow, param, *, decay):

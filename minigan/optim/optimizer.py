@@ -4,7 +4,7 @@ A subclass validates its hyper-parameters in :meth:`Optimizer._validate` and
 updates one parameter in :meth:`Optimizer._update`, which creates that
 parameter's state on first use and calls a per-parameter update function
 working in place on raw arrays. Updates never touch the tape: they read
-``p.grad.data`` and write ``p.data``.
+``p.grad.array`` and write ``p.array``.
 """
 
 from __future__ import annotations
@@ -49,7 +49,7 @@ class Optimizer:
         """Raise ``ValueError`` for a hyper-parameter out of range (torch's messages)."""
 
     def _update(self, param: Tensor, grad, state: dict, group: dict) -> None:
-        """Update ``param.data`` in place from the gradient array ``grad``."""
+        """Update ``param.array`` in place from the gradient array ``grad``."""
         raise NotImplementedError(f"{type(self).__name__} does not define _update()")
 
     # -- groups ---------------------------------------------------------------------
@@ -84,7 +84,7 @@ class Optimizer:
                 if set_to_none or p.grad is None:
                     p.grad = None
                 else:  # a fresh array: the old one may be shared with another tensor
-                    p.grad = Tensor(p.grad.xp.zeros_like(p.grad.data))
+                    p.grad = Tensor(p.grad.xp.zeros_like(p.grad.array))
 
     def step(self, closure=None):
         """One update of every parameter that has a gradient; returns ``closure()`` if given.
@@ -103,7 +103,7 @@ class Optimizer:
                 if p.grad.shape != p.shape:
                     raise ValueError(f"{type(self).__name__}.step: gradient of shape {p.grad.shape} "
                                      f"for a parameter of shape {p.shape}")
-                grad = p.grad.data.astype(p.dtype, copy=False)  # the update runs in the parameter's dtype
+                grad = p.grad.array.astype(p.dtype, copy=False)  # the update runs in the parameter's dtype
                 self._update(p, grad, self.state[p], group)
         return loss
 
@@ -162,7 +162,7 @@ def _restore(value, param: Tensor, key: str, caller: str):
     """A saved state entry as this optimiser stores it: a fresh array on the parameter's device and dtype."""
     if not isinstance(value, Tensor) and not hasattr(value, "shape"):
         return value  # a number, such as the step count
-    array = value.data if isinstance(value, Tensor) else value
+    array = value.array if isinstance(value, Tensor) else value
     if array.shape != param.shape:
         raise ValueError(f"{caller}.load_state_dict: state {key!r} has shape {array.shape}, "
                          f"but its parameter has shape {param.shape}")

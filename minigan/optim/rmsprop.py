@@ -73,15 +73,15 @@ class RMSprop(Optimizer):
         zeros = param.xp.zeros_like
         if not state:
             state["step"] = 0
-            state["square_avg"] = Tensor(zeros(param.data))
+            state["square_avg"] = Tensor(zeros(param.array))
         if group["momentum"] > 0 and "momentum_buffer" not in state:
-            state["momentum_buffer"] = Tensor(zeros(param.data))
+            state["momentum_buffer"] = Tensor(zeros(param.array))
         if group["centered"] and "grad_avg" not in state:
-            state["grad_avg"] = Tensor(zeros(param.data))
+            state["grad_avg"] = Tensor(zeros(param.array))
         state["step"] += 1
         momentum_buffer, grad_avg = state.get("momentum_buffer"), state.get("grad_avg")
-        rmsprop_update(param.data, grad, state["square_avg"].data,
-                       None if grad_avg is None else grad_avg.data,
-                       None if momentum_buffer is None else momentum_buffer.data,
+        rmsprop_update(param.array, grad, state["square_avg"].array,
+                       None if grad_avg is None else grad_avg.array,
+                       None if momentum_buffer is None else momentum_buffer.array,
                        lr=group["lr"], alpha=group["alpha"], eps=group["eps"], weight_decay=group["weight_decay"],
                        momentum=group["momentum"], centered=group["centered"], maximize=group["maximize"])

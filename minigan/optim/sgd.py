@@ -66,8 +66,8 @@ class SGD(Optimizer):
     def _update(self, param: Tensor, grad, state: dict, group: dict) -> None:
         first_step = group["momentum"] != 0 and "momentum_buffer" not in state
         if first_step:
-            state["momentum_buffer"] = Tensor(param.xp.empty_like(param.data))
+            state["momentum_buffer"] = Tensor(param.xp.empty_like(param.array))
         buffer = state.get("momentum_buffer")
-        sgd_update(param.data, grad, None if buffer is None else buffer.data, first_step=first_step,
+        sgd_update(param.array, grad, None if buffer is None else buffer.array, first_step=first_step,
                    lr=group["lr"], momentum=group["momentum"], dampening=group["dampening"],
                    weight_decay=group["weight_decay"], nesterov=group["nesterov"], maximize=group["maximize"])

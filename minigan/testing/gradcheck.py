@@ -134,7 +134,7 @@ def gradgradcheck(fn, inputs, grad_outputs=None, eps=1e-6, atol=1e-5, rtol=1e-3,
     points = [_checked_copy(x) if _is_checked(x) else x for x in inputs]
     with enable_grad():
         outputs = _floating(_outputs_of(fn(*points)))
-    vs = [Tensor(v.data, requires_grad=True) for v in _upstream(outputs, grad_outputs, seed)]
+    vs = [Tensor(v.array, requires_grad=True) for v in _upstream(outputs, grad_outputs, seed)]
 
     def first(*args):
         xs, vs_ = args[:len(inputs)], args[len(inputs):]
@@ -183,7 +183,7 @@ class _Objective:
 
     def __init__(self, fn, inputs, vs, i):
         self.fn, self.inputs, self.vs, self.i = fn, inputs, vs, i
-        self.base = inputs[i].data
+        self.base = inputs[i].array
         self.center = self(None, 0.0)
 
     def __call__(self, index, step) -> float:
@@ -194,7 +194,7 @@ class _Objective:
         args[self.i] = Tensor(moved, requires_grad=True)  # a fresh leaf: fn may differentiate internally
         with enable_grad():
             ys = _floating(_outputs_of(self.fn(*args)))
-        return float(sum(float((y.data * v.data).sum()) for y, v in zip(ys, self.vs)))
+        return float(sum(float((y.array * v.array).sum()) for y, v in zip(ys, self.vs)))
 
     def differences(self, eps):
         """Central, forward and backward differences along every element."""
@@ -268,7 +268,7 @@ def _is_checked(x) -> bool:
 
 
 def _checked_copy(x: Tensor) -> Tensor:
-    return Tensor(x.data.astype(np.float64, copy=True), requires_grad=True)
+    return Tensor(x.array.astype(np.float64, copy=True), requires_grad=True)
 
 
 def _outputs_of(result) -> list[Tensor]:
@@ -293,10 +293,10 @@ def _upstream(outputs, grad_outputs, seed) -> list[Tensor]:
         raise ValueError(f"gradcheck: {len(given)} grad_outputs for {len(outputs)} floating outputs")
     vs = []
     for k, (y, v) in enumerate(zip(outputs, given)):
-        v = Tensor(v.data if isinstance(v, Tensor) else to_device(np.asarray(v), y.device))
+        v = Tensor(v.array if isinstance(v, Tensor) else to_device(np.asarray(v), y.device))
         if v.shape != y.shape:
             raise ValueError(f"gradcheck: grad_outputs[{k}] has shape {v.shape}, output {k} has shape {y.shape}")
-        vs.append(Tensor(v.data.astype(np.float64)))
+        vs.append(Tensor(v.array.astype(np.float64)))
     return vs
 
 

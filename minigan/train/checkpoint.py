@@ -67,7 +67,7 @@ def _first_nonfinite(state, keys: tuple) -> str | None:
 
 def _nonfinite(leaf) -> bool:
     if isinstance(leaf, mg.Tensor):
-        leaf = leaf.data
+        leaf = leaf.array
     if isinstance(leaf, float):
         return not math.isfinite(leaf)
     dtype = getattr(leaf, "dtype", None)  # ndarray (NumPy or CuPy) or NumPy scalar

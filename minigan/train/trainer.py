@@ -234,11 +234,11 @@ class Trainer:
 def _grad_norm(optimizer) -> float:
     """:math:`\\lVert \\nabla \\rVert_2` over the optimiser's parameters, in float64."""
     params = [p for group in optimizer.param_groups for p in group["params"] if p.grad is not None]
-    return math.sqrt(sum(float((p.grad.data.astype(np.float64) ** 2).sum()) for p in params))
+    return math.sqrt(sum(float((p.grad.array.astype(np.float64) ** 2).sum()) for p in params))
 
 
 def _mean(value) -> float:
-    return float(value.data.mean()) if isinstance(value, mg.Tensor) else float(value)
+    return float(value.array.mean()) if isinstance(value, mg.Tensor) else float(value)
 
 
 class MetricsLog:

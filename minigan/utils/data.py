@@ -103,7 +103,7 @@ def _stack(tensors: list[Tensor]) -> Tensor:
         raise RuntimeError(f"default_collate: stack expects each tensor to be equal size, got shapes {sorted(shapes)}")
     if any(t.requires_grad for t in tensors):
         return stack(tensors, 0)  # differentiable, as torch.stack
-    return Tensor(tensors[0].xp.stack([t.data for t in tensors]))
+    return Tensor(tensors[0].xp.stack([t.array for t in tensors]))
 
 
 def default_collate(batch):
@@ -235,7 +235,7 @@ class DataLoader:
     def _fetch(self, indices: list[int]):
         if self._default_collate and type(self.dataset) is TensorDataset:
             rows = np.asarray(indices, dtype=np.int64)  # one gather per tensor: the same as stacking its rows
-            return [Tensor(t.data[t.xp.asarray(rows)]) if not t.requires_grad else _stack([t[i] for i in indices])
+            return [Tensor(t.array[t.xp.asarray(rows)]) if not t.requires_grad else _stack([t[i] for i in indices])
                     for t in self.dataset.tensors]
         getitems = getattr(self.dataset, "__getitems__", None)
         samples = getitems(indices) if getitems is not None else [self.dataset[i] for i in indices]

@@ -20,16 +20,19 @@ __all__ = ["make_grid", "save_image"]
 
 
 def _array(tensor):
-    """The images as one array (on their device): a Tensor, an array, or a list of ``(C, H, W)`` images."""
+    """The images as one array (on their device): a Tensor, an array (anything with ``__array__``, such as
+    another library's CPU tensor), or a list of ``(C, H, W)`` images."""
     if isinstance(tensor, (list, tuple)):
-        parts = [t.data if isinstance(t, Tensor) else np.asarray(t) for t in tensor]
+        parts = [t.array if isinstance(t, Tensor) else np.asarray(t) for t in tensor]
         if not parts:
             raise ValueError("make_grid: expected a non-empty list of images")
         return Tensor(parts[0]).xp.stack(parts)
     if isinstance(tensor, Tensor):
-        return tensor.data
+        return tensor.array
     if isinstance(tensor, np.ndarray):
         return tensor
+    if hasattr(tensor, "__array__"):
+        return np.asarray(tensor)
     raise TypeError(f"make_grid: tensor or list of tensors expected, got {type(tensor).__name__}")
 
 

@@ -14,11 +14,11 @@ def clip_grad_norm_(parameters, max_norm: float, norm_type: float = 2.0) -> floa
     if not params:
         return 0.0
     if norm_type == float("inf"):
-        total = max(float(abs(p.grad.data).max()) for p in params)
+        total = max(float(abs(p.grad.array).max()) for p in params)
     else:
-        total = sum(float((abs(p.grad.data) ** norm_type).sum()) for p in params) ** (1.0 / norm_type)
+        total = sum(float((abs(p.grad.array) ** norm_type).sum()) for p in params) ** (1.0 / norm_type)
     scale = max_norm / (total + 1e-6)
     if scale < 1 and math.isfinite(total):
         for p in params:
-            p.grad = Tensor(p.grad.data * p.grad.dtype.type(scale))
+            p.grad = Tensor(p.grad.array * p.grad.dtype.type(scale))
     return total

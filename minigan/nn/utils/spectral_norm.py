@@ -49,11 +49,11 @@ class SpectralNorm:
 
     def power_iteration(self, module: Module) -> None:
         """Refine :math:`u, v` in place (outside the graph)."""
-        w = self.weight_matrix(getattr(module, self.name + "_orig")).data
+        w = self.weight_matrix(getattr(module, self.name + "_orig")).array
         u, v = getattr(module, self.name + "_u"), getattr(module, self.name + "_v")
         for _ in range(self.n_power_iterations):
-            v.data = _normalize(w.T @ u.data, self.eps)
-            u.data = _normalize(w @ v.data, self.eps)
+            v.array = _normalize(w.T @ u.array, self.eps)
+            u.array = _normalize(w @ v.array, self.eps)
 
     def compute_weight(self, module: Module) -> Tensor:
         weight = getattr(module, self.name + "_orig")
@@ -83,11 +83,11 @@ def spectral_norm(module: Module, name: str = "weight", n_power_iterations: int 
         dim = 1 if isinstance(module, ConvTranspose2d) else 0
     hook = SpectralNorm(name, n_power_iterations, dim, eps)
     weight = module._parameters[name]
-    w = hook.weight_matrix(weight).data
+    w = hook.weight_matrix(weight).array
     del module._parameters[name]
-    module.register_parameter(name + "_orig", Parameter(weight.data, requires_grad=weight.requires_grad))
-    u = _normalize(randn(w.shape[0], dtype=w.dtype, generator=generator).data, eps)
-    v = _normalize(randn(w.shape[1], dtype=w.dtype, generator=generator).data, eps)
+    module.register_parameter(name + "_orig", Parameter(weight.array, requires_grad=weight.requires_grad))
+    u = _normalize(randn(w.shape[0], dtype=w.dtype, generator=generator).array, eps)
+    v = _normalize(randn(w.shape[1], dtype=w.dtype, generator=generator).array, eps)
     module.register_buffer(name + "_u", Tensor(u))
     module.register_buffer(name + "_v", Tensor(v))
     object.__setattr__(module, name, hook.compute_weight(module))
@@ -104,6 +104,6 @@ def remove_spectral_norm(module: Module, name: str = "weight") -> Module:
             del module._parameters[name + "_orig"]
             del module._buffers[name + "_u"], module._buffers[name + "_v"]
             object.__delattr__(module, name)
-            module.register_parameter(name, Parameter(weight.data))
+            module.register_parameter(name, Parameter(weight.array))
             return module
     raise ValueError(f"spectral_norm of {name!r} not found in {type(module).__name__}")
