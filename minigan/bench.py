@@ -42,6 +42,7 @@ def _minigan_step(workload: str, batch: int):
     import minigan as mg
     import minigan.nn.functional as F
     from minigan import losses, nn, optim
+    from minigan.autograd.profiler import phase
     from minigan.models import DCGANDiscriminator, DCGANGenerator
 
     mg.manual_seed(0)
@@ -59,25 +60,32 @@ def _minigan_step(workload: str, batch: int):
     ones, zeros = mg.ones(batch, 1), mg.zeros(batch, 1)
 
     def step():
-        with mg.no_grad():
-            fake = G(mg.randn(batch, LATENT))
-        real_out, fake_out = D(real), D(fake)
-        if workload == "wgan-gp":
-            d_loss = fake_out.mean() - real_out.mean() + losses.gradient_penalty(D, real, fake, 10.0)
-        else:
-            d_loss = (F.binary_cross_entropy_with_logits(real_out, ones)
-                      + F.binary_cross_entropy_with_logits(fake_out, zeros))
-        d_opt.zero_grad()
-        d_loss.backward()
-        d_opt.step()
-        D.requires_grad_(False)
-        fake_out = D(G(mg.randn(batch, LATENT)))
-        g_loss = -fake_out.mean() if workload == "wgan-gp" else F.binary_cross_entropy_with_logits(fake_out, ones)
-        g_opt.zero_grad()
-        g_loss.backward()
-        g_opt.step()
-        D.requires_grad_(True)
+        with phase("D forward"):
+            with mg.no_grad():
+                fake = G(mg.randn(batch, LATENT))
+            real_out, fake_out = D(real), D(fake)
+            if workload == "wgan-gp":
+                d_loss = fake_out.mean() - real_out.mean() + losses.gradient_penalty(D, real, fake, 10.0)
+            else:
+                d_loss = (F.binary_cross_entropy_with_logits(real_out, ones)
+                          + F.binary_cross_entropy_with_logits(fake_out, zeros))
+        with phase("D backward"):
+            d_opt.zero_grad()
+            d_loss.backward()
+        with phase("D optimiser"):
+            d_opt.step()
+        with phase("G forward"):
+            D.requires_grad_(False)
+            fake_out = D(G(mg.randn(batch, LATENT)))
+            g_loss = -fake_out.mean() if workload == "wgan-gp" else F.binary_cross_entropy_with_logits(fake_out, ones)
+        with phase("G backward"):
+            g_opt.zero_grad()
+            g_loss.backward()
+        with phase("G optimiser"):
+            g_opt.step()
+            D.requires_grad_(True)
 
+    step.networks = {"G": G, "D": D}
     return step
 
 
@@ -86,6 +94,7 @@ def _torch_step(workload: str, batch: int):
     import torch
     from torch import nn
     from torch.nn import functional as F
+    from torch.autograd.profiler import record_function as phase
 
     torch.manual_seed(0)
     _match_torch_threads(torch)
@@ -120,24 +129,30 @@ def _torch_step(workload: str, batch: int):
         return 10.0 * ((g.flatten(1).norm(dim=1) - 1) ** 2).mean()
 
     def step():
-        with torch.no_grad():
-            fake = G(latent())
-        real_out, fake_out = D(real), D(fake)
-        if workload == "wgan-gp":
-            d_loss = fake_out.mean() - real_out.mean() + penalty(fake)
-        else:
-            d_loss = (F.binary_cross_entropy_with_logits(real_out, ones)
-                      + F.binary_cross_entropy_with_logits(fake_out, zeros))
-        d_opt.zero_grad()
-        d_loss.backward()
-        d_opt.step()
-        D.requires_grad_(False)
-        fake_out = D(G(latent()))
-        g_loss = -fake_out.mean() if workload == "wgan-gp" else F.binary_cross_entropy_with_logits(fake_out, ones)
-        g_opt.zero_grad()
-        g_loss.backward()
-        g_opt.step()
-        D.requires_grad_(True)
+        with phase("D forward"):
+            with torch.no_grad():
+                fake = G(latent())
+            real_out, fake_out = D(real), D(fake)
+            if workload == "wgan-gp":
+                d_loss = fake_out.mean() - real_out.mean() + penalty(fake)
+            else:
+                d_loss = (F.binary_cross_entropy_with_logits(real_out, ones)
+                          + F.binary_cross_entropy_with_logits(fake_out, zeros))
+        with phase("D backward"):
+            d_opt.zero_grad()
+            d_loss.backward()
+        with phase("D optimiser"):
+            d_opt.step()
+        with phase("G forward"):
+            D.requires_grad_(False)
+            fake_out = D(G(latent()))
+            g_loss = -fake_out.mean() if workload == "wgan-gp" else F.binary_cross_entropy_with_logits(fake_out, ones)
+        with phase("G backward"):
+            g_opt.zero_grad()
+            g_loss.backward()
+        with phase("G optimiser"):
+            g_opt.step()
+            D.requires_grad_(True)
 
     return step
 
@@ -194,6 +209,51 @@ def run_benchmarks(workloads, batches, rounds: int = 5, steps: int = 20, warmup:
                 row["ratio"] = row["minigan_ms"] / row["torch_ms"]
             results.append(row)
     return results
+
+
+PHASES = ("D forward", "D backward", "D optimiser", "G forward", "G backward", "G optimiser")
+
+
+def profile_minigan(workload: str, batch: int, steps: int, warmup: int = 3) -> str:
+    """minigan's profile of ``steps`` steps (after ``warmup``): phases, primitives and layers, ms per step."""
+    from minigan.autograd import profiler
+
+    step = _minigan_step(workload, batch)
+    _time(step, warmup)
+    with profiler.profile(step.networks) as prof:
+        _time(step, steps)
+    return prof.table(steps)
+
+
+def profile_torch(workload: str, batch: int, steps: int, warmup: int = 3, top: int = 25) -> str:
+    """PyTorch's profiler on the same step: phases, then operators by self CPU time, ms per step."""
+    from torch.profiler import ProfilerActivity, profile
+
+    step = _torch_step(workload, batch)
+    _time(step, warmup)
+    with profile(activities=[ProfilerActivity.CPU]) as prof:
+        _time(step, steps)
+    events = prof.key_averages()
+    ms = 1e-3 / steps  # the profiler counts microseconds
+    lines = ["| phase | ms/step |", "|---|---|"]
+    lines += [f"| {e.key} | {e.cpu_time_total * ms:.2f} |" for name in PHASES for e in events if e.key == name]
+    lines += ["", "| operator | self ms | calls/step |", "|---|---|---|"]
+    ops = sorted((e for e in events if e.key not in PHASES), key=lambda e: -e.self_cpu_time_total)[:top]
+    lines += [f"| {e.key} | {e.self_cpu_time_total * ms:.2f} | {e.count / steps:g} |" for e in ops]
+    return "\n".join(lines)
+
+
+def run_profiles(workloads, batches, steps: int, with_torch: bool = True) -> str:
+    """The profile tables of every workload and batch, minigan's and (when installed) PyTorch's."""
+    with_torch = with_torch and _torch_available()
+    parts = []
+    for workload in workloads:
+        for batch in batches:
+            parts += [f"## {workload}, batch {batch}", "", "### minigan", "", profile_minigan(workload, batch, steps)]
+            if with_torch:
+                parts += ["", "### PyTorch", "", profile_torch(workload, batch, steps)]
+            parts.append("")
+    return "\n".join(parts)
 
 
 _JIT_PROBE = """
@@ -300,6 +360,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-torch", action="store_true", help="skip PyTorch even if it is installed")
     p.add_argument("--no-jit", action="store_true", help="skip the compile-time measurement")
     p.add_argument("--json", help="also write the results to this JSON file")
+    p.add_argument("--profile", action="store_true",
+                   help="instead of timing, profile --steps steps: time per phase, per primitive (forward and "
+                        "VJP apart) and per layer, and PyTorch's per-operator times for the same step")
 
 
 def run(args: argparse.Namespace) -> None:
@@ -309,6 +372,11 @@ def run(args: argparse.Namespace) -> None:
 
         kernels.set_num_threads(args.threads)
     header = machine_header()
+    if args.profile:
+        items = [f"{k}={v}" for k, v in header.items()]
+        print("  ".join(items), "", run_profiles(args.workloads, args.batch, args.steps, not args.no_torch),
+              sep="\n")
+        return
     if not args.no_jit and header["kernels"] == "numba":
         header.update({k: round(v, 3) for k, v in jit_times().items()})
     header["load_before"] = _load()

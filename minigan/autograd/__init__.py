@@ -1,5 +1,6 @@
 """The autograd core: Tensor, the tape of primitives, backward and grad, grad modes."""
 
+from minigan.autograd import profiler
 from minigan.autograd.creation import *  # noqa: F403
 from minigan.autograd.creation import __all__ as _creation_all
 from minigan.autograd.engine import backward, grad
@@ -11,7 +12,7 @@ from minigan.autograd.tensor import Device, Tensor
 device = Device  # torch's spelling: mg.device("cuda" if mg.cuda.is_available() else "cpu")
 
 __all__ = [
-    "Tensor", "device", "Node", "Primitive", "primitive", "backward", "grad",
+    "Tensor", "device", "profiler", "Node", "Primitive", "primitive", "backward", "grad",
     "no_grad", "enable_grad", "is_grad_enabled", "set_grad_enabled", *_creation_all,
     "Variable", "FloatTensor", "DoubleTensor", "LongTensor", "cuda", "backends",
 ]

@@ -34,6 +34,7 @@ import types
 import weakref
 from numbers import Number
 
+from minigan.autograd import profiler
 from minigan.autograd.grad_mode import is_grad_enabled
 from minigan.autograd.tensor import Tensor
 
@@ -43,7 +44,7 @@ __all__ = ["primitive", "Primitive", "Node"]
 class Node:
     """One recorded application of a primitive: the edge from inputs to an output."""
 
-    __slots__ = ("primitive", "inputs", "kwargs", "_output", "freed")
+    __slots__ = ("primitive", "inputs", "kwargs", "_output", "freed", "layer")
 
     def __init__(self, primitive: Primitive, inputs: tuple[Tensor, ...], kwargs: dict, output: Tensor):
         self.primitive = primitive
@@ -51,6 +52,7 @@ class Node:
         self.kwargs = kwargs
         self._output = weakref.ref(output)
         self.freed = False
+        self.layer = None if profiler.active is None else profiler.active.layer  # for the profile's layer table
 
     @property
     def output(self) -> Tensor:
@@ -58,6 +60,12 @@ class Node:
 
     def vjp(self, g: Tensor) -> tuple[Tensor | None, ...]:
         """Input gradients for upstream gradient ``g``; ``None`` where an input needs none."""
+        if profiler.active is not None:
+            with profiler.active.primitive(self.primitive.name, "backward", self.layer):
+                return self._vjp(g)
+        return self._vjp(g)
+
+    def _vjp(self, g: Tensor) -> tuple[Tensor | None, ...]:
         if self.freed:
             raise RuntimeError(
                 f"backward through {self.primitive.name} a second time: its graph was freed by an "
@@ -100,6 +108,12 @@ class Primitive:
         return fn
 
     def __call__(self, *args, **kwargs):
+        if profiler.active is not None:
+            with profiler.active.primitive(self.name, "forward", profiler.active.layer):
+                return self._apply(args, kwargs)
+        return self._apply(args, kwargs)
+
+    def _apply(self, args: tuple, kwargs: dict) -> Tensor:
         if self._arity is not None and len(args) > self._arity:
             args, kwargs = self._static_by_position(args, kwargs)
         inputs = _as_tensors(args, self.name)

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 
 import numpy as np
 
-from minigan.autograd import Tensor
+from minigan.autograd import Tensor, profiler
 from minigan.autograd.tensor import to_device
 
 __all__ = ["Parameter", "Module", "Sequential", "ModuleList", "ModuleDict", "StateDictError"]
@@ -56,6 +56,9 @@ class Module:
     def __call__(self, *args, **kwargs):
         for hook in self._forward_pre_hooks.values():
             hook(self, args)
+        if profiler.active is not None:
+            with profiler.active.module(self):
+                return self.forward(*args, **kwargs)
         return self.forward(*args, **kwargs)
 
     def register_forward_pre_hook(self, hook: Callable) -> _HookHandle:
