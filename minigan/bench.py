@@ -97,7 +97,6 @@ def _torch_step(workload: str, batch: int):
     from torch.autograd.profiler import record_function as phase
 
     torch.manual_seed(0)
-    _match_torch_threads(torch)
     if workload == "dcgan":
         G = nn.Sequential(nn.ConvTranspose2d(LATENT, 128, 7, 1, 0, bias=False), nn.BatchNorm2d(128), nn.ReLU(),
                           nn.ConvTranspose2d(128, 64, 4, 2, 1, bias=False), nn.BatchNorm2d(64), nn.ReLU(),
@@ -157,12 +156,26 @@ def _torch_step(workload: str, batch: int):
     return step
 
 
-def _match_torch_threads(torch) -> None:
-    """Give PyTorch the thread budget minigan's BLAS has, so the two are compared on equal cores."""
+_TORCH_DEFAULT_THREADS: int | None = None
+
+
+def _set_torch_threads(torch, threads: int | None) -> None:
+    """PyTorch with ``threads`` intra-op threads, or with its own default (what it had when first seen)."""
+    global _TORCH_DEFAULT_THREADS
+    if _TORCH_DEFAULT_THREADS is None:
+        _TORCH_DEFAULT_THREADS = torch.get_num_threads()
+    torch.set_num_threads(threads or _TORCH_DEFAULT_THREADS)
+
+
+def _set_threads(threads: int | None) -> None:
+    """Both libraries with ``threads`` threads, or each with its default (minigan's policy, PyTorch's own)."""
     from minigan import kernels
 
-    if kernels.num_threads() is not None:
-        torch.set_num_threads(kernels.num_threads())
+    kernels.set_num_threads(threads or kernels.threads.policy_threads())
+    if _torch_available():
+        import torch
+
+        _set_torch_threads(torch, threads)
 
 
 # -- timing -------------------------------------------------------------------------------------
@@ -312,7 +325,6 @@ def machine_header() -> dict:
     if _torch_available():
         import torch
 
-        _match_torch_threads(torch)
         info.update(torch=torch.__version__, torch_threads=torch.get_num_threads())
     return info
 
@@ -355,8 +367,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--batch", nargs="+", type=_positive, default=[64, 256])
     p.add_argument("--rounds", type=_positive, default=5, help="interleaved rounds (default 5)")
     p.add_argument("--steps", type=_positive, default=20, help="timed steps per round (default 20)")
-    p.add_argument("--threads", type=_positive, help="BLAS threads for minigan and PyTorch alike "
-                                                     "(default: MINIGAN_NUM_THREADS, else 1)")
+    p.add_argument("--threads", type=_positive, help="threads for minigan and PyTorch alike (default: two "
+                                                     "passes, each library's defaults, then one thread each)")
     p.add_argument("--no-torch", action="store_true", help="skip PyTorch even if it is installed")
     p.add_argument("--no-jit", action="store_true", help="skip the compile-time measurement")
     p.add_argument("--json", help="also write the results to this JSON file")
@@ -365,29 +377,40 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                         "VJP apart) and per layer, and PyTorch's per-operator times for the same step")
 
 
-def run(args: argparse.Namespace) -> None:
-    """Run the benchmark that ``args`` (from :func:`add_arguments`) describes and print its table."""
-    if args.threads is not None:
-        from minigan import kernels
+def _passes(threads: int | None) -> list[tuple[str, int | None]]:
+    """What to measure: each library's defaults and one thread each, or ``threads`` each when it is given."""
+    if threads is not None:
+        return [(f"{threads} thread{'s' if threads > 1 else ''} each", threads)]
+    return [("defaults", None), ("one thread each", 1)]
 
-        kernels.set_num_threads(args.threads)
-    header = machine_header()
-    if args.profile:
-        items = [f"{k}={v}" for k, v in header.items()]
-        print("  ".join(items), "", run_profiles(args.workloads, args.batch, args.steps, not args.no_torch),
-              sep="\n")
-        return
-    if not args.no_jit and header["kernels"] == "numba":
-        header.update({k: round(v, 3) for k, v in jit_times().items()})
-    header["load_before"] = _load()
-    rows = run_benchmarks(args.workloads, args.batch, args.rounds, args.steps, with_torch=not args.no_torch)
-    header["load_after"] = _load()
-    print(format_table(header, rows))
-    if args.json:
+
+def run(args: argparse.Namespace) -> None:
+    """Run the benchmark that ``args`` (from :func:`add_arguments`) describes and print its tables."""
+    from minigan import kernels
+
+    kernels.apply_policy()
+    jit = {}
+    if not args.no_jit and not args.profile and kernels.backend() == "numba":
+        jit = {k: round(v, 3) for k, v in jit_times().items()}
+    report = {}
+    for name, threads in _passes(args.threads):
+        _set_threads(threads)
+        header = {"pass": name, **machine_header(), **jit}
+        if args.profile:
+            items = [f"{k}={v}" for k, v in header.items()]
+            print("  ".join(items), "", run_profiles(args.workloads, args.batch, args.steps, not args.no_torch),
+                  sep="\n")
+            continue
+        header["load_before"] = _load()
+        rows = run_benchmarks(args.workloads, args.batch, args.rounds, args.steps, with_torch=not args.no_torch)
+        header["load_after"] = _load()
+        print(format_table(header, rows), end="\n\n", flush=True)
+        report[name] = {"machine": header, "results": rows}
+    if args.json and report:
         from minigan.serialization import atomic_path
 
         with atomic_path(args.json) as tmp:
-            tmp.write_text(json.dumps({"machine": header, "results": rows}, indent=2))
+            tmp.write_text(json.dumps(report, indent=2))
 
 
 def main(argv: list[str] | None = None) -> int:

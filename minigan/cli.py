@@ -297,6 +297,7 @@ def main(argv: list[str] | None = None) -> int:
     """Run the ``minigan`` command on ``argv``; returns the exit status (see the module's docstring)."""
     argv = sys.argv[1:] if argv is None else list(argv)
     debug = "--debug" in argv[:1] or os.environ.get("MINIGAN_DEBUG", "") not in ("", "0")
+    from minigan import kernels
     from minigan.train.trainer import TrainingDiverged
 
     with warnings.catch_warnings(), np.errstate(all="ignore"):
@@ -304,6 +305,7 @@ def main(argv: list[str] | None = None) -> int:
         warnings.showwarning = _warn
         try:
             args = _parser().parse_args(argv)
+            kernels.apply_policy()  # minigan's work starts: this run's share of the cores, the memory policy
             args.run(args)
             sys.stdout.flush()
         except BrokenPipeError:  # `minigan recipes | head`: the reader left, which is no error of ours

@@ -6,8 +6,10 @@ coverage sees them. No test here measures time.
 """
 
 import os
+import platform
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -305,8 +307,94 @@ def test_thread_policy_sets_blas_threads():
             kernels.set_num_threads(before)
 
 
+IMPORT_CHANGES_NOTHING = """
+import os, sys
+from threadpoolctl import threadpool_info
+import numpy
+before = [p["num_threads"] for p in threadpool_info()]
+import minigan, minigan.kernels as k
+x = minigan.randn(64, 64) @ minigan.randn(64, 64)  # library use is not a run: no policy
+after = [p["num_threads"] for p in threadpool_info()]
+print(before == after, k.memory.policy(), k.num_threads(), k.threads.live_runs())
+k.apply_policy()
+print(k.memory.policy(), k.num_threads() >= 1, k.threads.live_runs())
+"""
+
+
+def test_importing_minigan_changes_nothing_until_its_work_starts():
+    pytest.importorskip("threadpoolctl")
+    env = {k: v for k, v in os.environ.items() if k not in ("MINIGAN_MALLOC", "MINIGAN_NUM_THREADS")}
+    env["TMPDIR"] = tempfile.mkdtemp()  # a folder of runs of its own
+    out = subprocess.run([sys.executable, "-c", IMPORT_CHANGES_NOTHING], env=env, capture_output=True, text=True,
+                         check=True).stdout.split("\n")
+    malloc = "reuse" if platform.libc_ver()[0] == "glibc" else "system"
+    assert out[0].split() == ["True", "system", "None", "0"]
+    assert out[1].split() == [malloc, "True", "1"]
+
+
+@pytest.mark.parametrize("environment, runs, expected", [
+    ({"MINIGAN_NUM_THREADS": "3"}, 0, 3),
+    ({"PYTEST_XDIST_WORKER": "gw1"}, 0, 1),
+    ({}, 1, "cores"),
+    ({}, 2, "half"),
+])
+def test_the_policy_shares_the_cores_among_live_runs(environment, runs, expected, monkeypatch, tmp_path):
+    monkeypatch.delenv("MINIGAN_NUM_THREADS", raising=False)
+    monkeypatch.delenv("PYTEST_XDIST_WORKER", raising=False)
+    for key, value in environment.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.setattr(kernels.threads, "_runs_folder", lambda: tmp_path)
+    monkeypatch.setattr(kernels.threads, "_cores", lambda: 4)
+    live = [os.getpid(), os.getppid()][:runs]
+    for pid in live:
+        (tmp_path / str(pid)).touch()
+    (tmp_path / "999999999").touch()  # a run that was killed: not counted, and removed
+    assert kernels.threads.policy_threads() == {"cores": 4, "half": 2}.get(expected, expected)
+    if not environment:  # the folder was read, and the dead run's entry removed
+        assert sorted(p.name for p in tmp_path.iterdir()) == sorted(str(pid) for pid in live)
+
+
+def test_a_bad_thread_setting_is_refused(monkeypatch):
+    for value in ("two", "0", "-1"):
+        monkeypatch.setenv("MINIGAN_NUM_THREADS", value)
+        with pytest.raises(ValueError, match="MINIGAN_NUM_THREADS must be a positive integer"):
+            kernels.threads.policy_threads()
+
+
+@pytest.mark.parametrize("geometry", [((3, 3), (1, 1), (1, 1), (1, 1)), ((4, 4), (1, 1), (1, 1), (2, 2)),
+                                      ((5, 3), (2, 1), (2, 0), (1, 2))])
+def test_conv_kernels_split_over_threads_match_the_reference(geometry):
+    pytest.importorskip("numba")
+    from minigan.kernels import numba_cpu
+
+    x = np.random.default_rng(0).standard_normal((6, 37, 21, 19)).astype(np.float32)  # above the split size
+    before = kernels.num_threads()
+    try:
+        kernels.set_num_threads(3)
+        cols = numba_cpu.im2col(x, *geometry)
+        assert cols.size >= numba_cpu.conv._PARALLEL_ELEMENTS
+        np.testing.assert_array_equal(cols, reference.im2col(x, *geometry))
+        np.testing.assert_allclose(numba_cpu.col2im(cols, x.shape[2:], *geometry),
+                                   reference.col2im(cols, x.shape[2:], *geometry), rtol=1e-6, atol=1e-5)
+    finally:
+        kernels.set_num_threads(before or 1)
+
+
+@given(pieces=st.integers(1, 40), threads=st.integers(1, 4))
+def test_parallel_range_covers_every_index_once(pieces, threads):
+    before = kernels.num_threads()
+    seen = []
+    try:
+        kernels.set_num_threads(threads)
+        kernels.threads.parallel_range(pieces, lambda a, b: seen.extend(range(a, b)))
+    finally:
+        kernels.set_num_threads(before or 1)
+    assert sorted(seen) == list(range(pieces))
+
+
 MMAPPED_BYTES = """
 import ctypes, numpy as np, minigan.kernels as k
+k.apply_policy()
 class MallInfo2(ctypes.Structure):
     _fields_ = [(name, ctypes.c_size_t) for name in
                 ("arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks", "fsmblks", "uordblks", "fordblks", "keepcost")]

@@ -64,6 +64,28 @@ def test_conv_transpose2d_shape_and_gradients(g, bias):
 
 
 @settings(max_examples=25)
+@given(n=st.integers(1, 3), c_in=st.integers(1, 3), c_out=st.integers(1, 3), h=st.integers(1, 4),
+       w=st.integers(1, 4), stride=st.integers(1, 3), bias=st.booleans())
+def test_a_kernel_covering_the_image_is_a_dense_layer_with_the_general_paths_values(n, c_in, c_out, h, w,
+                                                                                     stride, bias):
+    """conv2d with a kernel as large as the image, and conv_transpose2d from a 1x1 input, skip im2col and col2im;
+    both agree with the general path (reached through padding that adds only zeros) and gradcheck."""
+    x, weight = leaf(n, c_in, h, w, seed=1), leaf(c_out, c_in, h, w, seed=2)
+    b = leaf(c_out, seed=3) if bias else None
+    dense = F.conv2d(x, weight, b, stride=stride)
+    general = F.conv2d(x, F.pad(weight, (1, 1, 1, 1)), b, stride=stride, padding=1)  # a zero ring, then padding
+    np.testing.assert_allclose(dense.numpy(), general.numpy(), rtol=1e-12, atol=1e-12)
+    assert gradcheck(lambda *t: F.conv2d(t[0], t[1], *t[2:], stride=stride), [x, weight] + ([b] if bias else []))
+
+    z, weight_t = leaf(n, c_in, 1, 1, seed=4), leaf(c_in, c_out, h, w, seed=5)
+    dense = F.conv_transpose2d(z, weight_t, b, stride=stride)
+    general = F.conv_transpose2d(F.pad(z, (0, 1, 0, 1)), weight_t, b, stride=stride)[:, :, :h, :w]  # a zero pixel
+    np.testing.assert_allclose(dense.numpy(), general.numpy(), rtol=1e-12, atol=1e-12)
+    assert gradgradcheck(lambda *t: F.conv_transpose2d(t[0], t[1], *t[2:], stride=stride),
+                         [z, weight_t] + ([b] if bias else []))
+
+
+@settings(max_examples=25)
 @given(g=strategies.conv_geometries(max_size=7))
 def test_conv_transpose_is_the_adjoint_of_conv(g):
     r""":math:`\langle \mathrm{conv2d}(x, W), y\rangle = \langle x, \mathrm{conv\_transpose2d}(y, W)\rangle`."""

@@ -12,12 +12,14 @@ of its input (``xp``) and so executes on the GPU through CuPy's
 NumPy-compatible API. ``MINIGAN_KERNELS=numpy`` in the environment, or
 :func:`set_backend("numpy") <set_backend>`, forces the reference path.
 
-Threads: BLAS gets one thread per process unless ``MINIGAN_NUM_THREADS``
-says otherwise, and the numba kernels run serially; :mod:`minigan.kernels.threads`
-explains why. Memory: on glibc, large arrays reuse freed heap memory instead of
-fresh pages (``MINIGAN_MALLOC=system`` opts out); :mod:`minigan.kernels.memory`
-explains why. Compiled kernels are cached per user (:func:`cache_dir`), never
-inside the installed package.
+Importing this package changes nothing in the process. When minigan's own
+work starts, :func:`apply_policy` applies two policies. Threads: a run gets
+the cores it has to itself, runs on one machine split them, and the large
+numba kernels run over channel ranges on those threads
+(:mod:`minigan.kernels.threads` explains why). Memory: on glibc, large arrays
+reuse freed heap memory instead of fresh pages (``MINIGAN_MALLOC=system``
+opts out; :mod:`minigan.kernels.memory` explains why). Compiled kernels are
+cached per user (:func:`cache_dir`), never inside the installed package.
 
 Nothing here knows about Tensors.
 """
@@ -33,7 +35,7 @@ from minigan.kernels.cache import cache_dir
 from minigan.kernels.threads import num_threads, set_num_threads
 
 __all__ = ["array_module", "backend", "set_backend", "kernel_module", "is_cupy", "num_threads",
-           "set_num_threads", "cache_dir"]
+           "set_num_threads", "apply_policy", "cache_dir"]
 
 _BACKENDS = ("auto", "numba", "numpy")
 _backend = os.environ.get("MINIGAN_KERNELS", "auto").strip().lower() or "auto"
@@ -109,5 +111,14 @@ sgd_update = _dispatched("sgd_update")
 adam_update = _dispatched("adam_update")
 rmsprop_update = _dispatched("rmsprop_update")
 
-set_num_threads(threads._from_environment())
-memory._from_environment()
+
+_applied = False
+
+
+def apply_policy() -> int:
+    """Apply the thread and memory policies, once per process, when minigan's own work starts; the threads."""
+    global _applied
+    if not _applied:
+        memory._from_environment()
+        _applied = True
+    return threads.apply_policy()

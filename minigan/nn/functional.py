@@ -99,7 +99,9 @@ def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, 
               \quad \bar W = \bar y X^\top
 
     ``input`` is ``(N, C, H, W)``, ``weight`` ``(O, C, kh, kw)``; the output is
-    ``(N, O, H_out, W_out)``.
+    ``(N, O, H_out, W_out)``. A kernel that covers the unpadded image (a
+    DCGAN discriminator's last layer) has one position: then :math:`X^\top` is
+    the batch flattened to ``(N, C*H*W)``, and :math:`y = X^\top W^\top` needs no im2col.
     """
     _expect(groups == 1, "conv2d: only groups=1 is implemented")
     _expect_4d("conv2d", input, "(N, C, H, W)")
@@ -115,9 +117,12 @@ def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, 
     ow = conv_output_size(w, kw, dilation[1], padding[1], stride[1])
     _expect(oh >= 1 and ow >= 1, f"conv2d: input {input.shape} is smaller than the dilated kernel "
                                  f"{(kh, kw)} (dilation {dilation}, padding {padding})")
-    cols = ops.conv.im2col(input, (kh, kw), dilation, padding, stride)  # (C*kh*kw, N*L)
-    out = weight.reshape(out_channels, -1) @ cols                       # (O, N*L)
-    out = ops.conv.col2im(out, (oh, ow), 1)                             # (N, O, H_out, W_out): a 1x1 col2im transposes
+    if (kh, kw) == (h, w) and padding == (0, 0) and dilation == (1, 1):  # one position: a dense layer, no copies
+        out = (input.reshape(n, -1) @ weight.reshape(out_channels, -1).T).reshape(n, out_channels, 1, 1)
+    else:
+        cols = ops.conv.im2col(input, (kh, kw), dilation, padding, stride)  # (C*kh*kw, N*L)
+        out = weight.reshape(out_channels, -1) @ cols                       # (O, N*L)
+        out = ops.conv.col2im(out, (oh, ow), 1)  # (N, O, H_out, W_out): a 1x1 col2im transposes
     return out if bias is None else out + bias.reshape(1, -1, 1, 1)
 
 
@@ -132,6 +137,9 @@ def conv_transpose2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, 
 
     the transpose of ``conv2d`` with the same weight, so
     :math:`\langle \mathrm{conv2d}(z, W), x\rangle = \langle z, \mathrm{conv\_transpose2d}(x, W)\rangle`.
+    A ``1x1`` input without padding or dilation (a DCGAN generator's first
+    layer) spreads one position over the whole kernel: :math:`y = x W`, with :math:`x`
+    ``(N, C_in)`` and :math:`y` reshaped from ``(N, C_out*kh*kw)``, no col2im.
     Output size :math:`(H - 1)s - 2p + d(k - 1) + p_{out} + 1`, with :math:`p_{out} < \max(s, d)` as torch.
     """
     _expect(groups == 1, "conv_transpose2d: only groups=1 is implemented")
@@ -152,6 +160,9 @@ def conv_transpose2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, 
     full = tuple((h_ - 1) * s + d * (k - 1) + 1 for h_, s, d, k in zip((h, w), stride, dilation, (kh, kw)))
     size = tuple(f - 2 * p + op for f, p, op in zip(full, padding, output_padding))
     _expect(size[0] >= 1 and size[1] >= 1, f"conv_transpose2d: output size {size} is not positive")
+    if (h, w) == (1, 1) and padding == (0, 0) and output_padding == (0, 0) and dilation == (1, 1):
+        out = (input.reshape(n, c_in) @ weight.reshape(c_in, -1)).reshape(n, c_out, *size)  # a dense layer
+        return out if bias is None else out + bias.reshape(1, -1, 1, 1)
     x = ops.conv.im2col(input, 1)                                               # (C_in, N*H*W): a 1x1 im2col transposes
     cols = weight.reshape(c_in, -1).T @ x                                       # (C_out*kh*kw, N*H*W)
     if all(op < s for op, s in zip(output_padding, stride)):

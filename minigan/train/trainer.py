@@ -43,7 +43,7 @@ import time
 import numpy as np
 
 import minigan as mg
-from minigan import losses, optim
+from minigan import kernels, losses, optim
 from minigan.autograd.creation import default_generator
 from minigan.games import Objective, Player
 from minigan.serialization import append_jsonl, read_jsonl, write_jsonl
@@ -68,6 +68,7 @@ class Trainer:
     """Trains the game a configuration describes (see :mod:`minigan.train.config`)."""
 
     def __init__(self, config: dict):
+        kernels.apply_policy()  # minigan's work starts: this run's share of the cores, the memory policy
         self.config = copy.deepcopy(config)
         o = config["optim"]
         mg.manual_seed(config["train"]["seed"])

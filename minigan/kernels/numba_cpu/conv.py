@@ -15,7 +15,10 @@ How they are faster than the reference:
   access (it roughly halves the time of these memory-bound loops);
 - the columns are read or written in memory order, one row at a time;
 - where im2col is a plain transpose (a 1x1 kernel, or one as large as the
-  image) it is left to NumPy's copy.
+  image) it is left to NumPy's copy;
+- the loops release the GIL and run over ranges of channels, which write
+  disjoint rows of the columns or planes of the image, so large calls split
+  across minigan's threads (:func:`minigan.kernels.threads.parallel_range`).
 """
 
 from __future__ import annotations
@@ -24,6 +27,9 @@ import numpy as np
 from numba import njit, uint64
 
 from minigan.kernels.reference.conv import conv_output_size
+from minigan.kernels.threads import parallel_range
+
+_PARALLEL_ELEMENTS = 1 << 17  # below this many column entries a call is too short to be worth splitting
 
 __all__ = ["unfold", "fold", "im2col", "col2im"]
 
@@ -58,12 +64,13 @@ def _tap_targets(kh, kw, dh, dw, ph, pw, sh, sw, oh, ow, h, w):
     return count, positions, pixels
 
 
-@njit(cache=True, error_model="numpy")
-def _gather(padded, cols, sources, row_step, image_step):
+@njit(cache=True, error_model="numpy", nogil=True)
+def _gather(padded, cols, sources, row_step, image_step, first, stop):
+    """Columns of channels ``first`` to ``stop`` (exclusive) gathered from the padded images."""
     n, c, h, w = padded.shape
     taps, positions = sources.shape
     image = padded.reshape(-1)
-    for ch in range(c):
+    for ch in range(first, stop):
         for tap in range(taps):
             row = uint64(ch * taps + tap)
             for b in range(n):
@@ -73,12 +80,13 @@ def _gather(padded, cols, sources, row_step, image_step):
                     cols[target + uint64(p)] = image[source + sources[tap, p]]
 
 
-@njit(cache=True, error_model="numpy")
-def _scatter_add(cols, out, count, positions, pixels, row_step, image_step):
+@njit(cache=True, error_model="numpy", nogil=True)
+def _scatter_add(cols, out, count, positions, pixels, row_step, image_step, first, stop):
+    """Columns of channels ``first`` to ``stop`` (exclusive) added onto their planes of ``out``."""
     n, c, h, w = out.shape
     taps = count.size
     image = out.reshape(-1)
-    for ch in range(c):
+    for ch in range(first, stop):
         for tap in range(taps):
             row = uint64(ch * taps + tap)
             for b in range(n):
@@ -116,6 +124,14 @@ def _transpose_shape(h, w, kernel_size, dilation, padding, stride):
     return None
 
 
+def _over_channels(channels: int, elements: int, body) -> None:
+    """``body(first, stop)`` over all channels: split across threads when the call is large, else at once."""
+    if elements < _PARALLEL_ELEMENTS:
+        body(0, channels)
+    else:
+        parallel_range(channels, body)
+
+
 def _padded(x, ph, pw):
     if not (ph or pw):
         return np.ascontiguousarray(x)
@@ -142,7 +158,8 @@ def _columns(x, kernel_size, dilation, padding, stride, batch_major: bool):
     rows, positions = c * kh * kw, oh * ow
     cols = np.empty(rows * n * positions, dtype=x.dtype)
     row_step, image_step = (positions, rows * positions) if batch_major else (n * positions, positions)
-    _gather(_padded(x, ph, pw), cols, _tap_sources(kh, kw, dh, dw, sh, sw, oh, ow, w + 2 * pw), row_step, image_step)
+    padded, sources = _padded(x, ph, pw), _tap_sources(kh, kw, dh, dw, sh, sw, oh, ow, w + 2 * pw)
+    _over_channels(c, cols.size, lambda first, stop: _gather(padded, cols, sources, row_step, image_step, first, stop))
     return cols.reshape((n, rows, positions) if batch_major else (rows, n * positions))
 
 
@@ -160,8 +177,9 @@ def _image(cols, output_size, kernel_size, dilation, padding, stride, batch_majo
         return cols.reshape(rows, n, oh * ow).transpose(1, 0, 2).copy().reshape(n, -1, h, w)
     out = np.zeros((n, rows // (kh * kw), h, w), dtype=cols.dtype)
     row_step, image_step = (oh * ow, rows * oh * ow) if batch_major else (n * oh * ow, oh * ow)
-    targets = _tap_targets(kh, kw, dh, dw, ph, pw, sh, sw, oh, ow, h, w)
-    _scatter_add(np.ascontiguousarray(cols).reshape(-1), out, *targets, row_step, image_step)
+    targets, flat = _tap_targets(kh, kw, dh, dw, ph, pw, sh, sw, oh, ow, h, w), np.ascontiguousarray(cols).reshape(-1)
+    _over_channels(out.shape[1], flat.size,
+                   lambda first, stop: _scatter_add(flat, out, *targets, row_step, image_step, first, stop))
     return out
 
 
