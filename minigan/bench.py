@@ -282,6 +282,9 @@ k.leaky_relu_backward(x, k.leaky_relu(x, 0.2), 0.2)
 xhat = k.standardize(x, (0, 2, 3), 1e-5)
 k.standardize_backward(x, xhat, x, (0, 2, 3), 1e-5)
 k.moments(x, (0, 2, 3))
+c = np.ones(3, np.float32)
+k.batch_norm_backward(x, x, c, c, c)
+k.batch_norm(x, c, c, c, c)
 p, g, m, v = np.ones(4, np.float32), np.ones(4, np.float32), np.zeros(4, np.float32), np.zeros(4, np.float32)
 k.adam_update(p, g, m, v, None, step=1, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.0,
               amsgrad=False, maximize=False)
@@ -316,7 +319,10 @@ def machine_header() -> dict:
     try:
         from threadpoolctl import threadpool_info
 
-        blas = [p for p in threadpool_info() if p.get("user_api") == "blas"]
+        def not_numpys(p: dict) -> bool:  # PyTorch may load a BLAS of its own
+            return "numpy" not in p.get("filepath", "") and "scipy_openblas" not in p.get("prefix", "")
+
+        blas = sorted((p for p in threadpool_info() if p.get("user_api") == "blas"), key=not_numpys)
         if blas:
             info.update(blas=f"{blas[0].get('internal_api')} {blas[0].get('version')}",
                         blas_core=blas[0].get("architecture"), blas_threads=blas[0].get("num_threads"))

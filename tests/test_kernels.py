@@ -178,6 +178,44 @@ def test_standardize_kernels_match_reference(dtype, case, seed, scale, shift):
                                rtol=10 * tol["rtol"], atol=10 * tol["atol"] / min(scale, 1))
 
 
+@st.composite
+def batch_norm_cases(draw):
+    """``(N, C, ...)`` with at least two values per channel; a few large enough to split over threads."""
+    if draw(st.integers(0, 4)) == 0:
+        return (draw(st.integers(16, 40)), draw(st.integers(2, 9)), 17, 19)
+    shape = tuple(draw(st.lists(st.integers(1, 5), min_size=2, max_size=4)))
+    return (max(shape[0], 2),) + shape[1:]
+
+
+def _batch_norm_inputs(rng, shape, dtype, scale, shift):
+    x, g = random(rng, shape, dtype, scale, shift), random(rng, shape, dtype)
+    weight, bias = random(rng, shape[1:2], dtype), random(rng, shape[1:2], dtype)
+    mean, var = (a.reshape(-1) for a in reference.moments(x, (0,) + tuple(range(2, len(shape)))))
+    return x, g, weight, bias, mean, (1 / np.sqrt(var + 1e-5)).astype(dtype)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@given(shape=batch_norm_cases(), seed=seeds, scale=st.floats(0.1, 10), shift=st.floats(-5, 5),
+       threads=st.integers(1, 3))
+def test_batch_norm_kernels_match_reference(dtype, shape, seed, scale, shift, threads):
+    x, g, weight, bias, mean, inv_std = _batch_norm_inputs(np.random.default_rng(seed), shape, dtype, scale, shift)
+    tol = tolerance(dtype)
+    before = kernels.num_threads()
+    try:
+        kernels.set_num_threads(threads)
+        y = numba_cpu.batch_norm(x, weight, bias, mean, inv_std)
+        grads = numba_cpu.batch_norm_backward(g, x, weight, mean, inv_std)
+    finally:
+        kernels.set_num_threads(before or 1)
+    np.testing.assert_allclose(y, reference.batch_norm(x, weight, bias, mean, inv_std), rtol=tol["rtol"],
+                               atol=10 * tol["atol"])
+    m = x.size // x.shape[1]
+    for got, expected, atol in zip(grads, reference.batch_norm_backward(g, x, weight, mean, inv_std),
+                                   (10 * tol["atol"] / min(scale, 1), m * tol["atol"], m * tol["atol"])):
+        assert got.dtype == dtype and got.shape == expected.shape
+        np.testing.assert_allclose(got, expected, rtol=10 * tol["rtol"], atol=atol)
+
+
 # -- optimiser updates -------------------------------------------------------------------------------------------
 
 rates = st.floats(1e-4, 0.1)
@@ -266,6 +304,12 @@ def test_kernel_bodies_run_as_python(monkeypatch, rng):
     np.testing.assert_allclose(numba_cpu.standardize(x, axes, 1e-5), xhat)
     np.testing.assert_allclose(numba_cpu.standardize_backward(g, xhat, x, axes, 1e-5),
                                reference.standardize_backward(g, xhat, x, axes, 1e-5))
+    _, _, weight, bias, mean, inv_std = _batch_norm_inputs(rng, x.shape, np.float64, 1.0, 0.0)
+    np.testing.assert_allclose(numba_cpu.batch_norm(x, weight, bias, mean, inv_std),
+                               reference.batch_norm(x, weight, bias, mean, inv_std))
+    for got, expected in zip(numba_cpu.batch_norm_backward(g, x, weight, mean, inv_std),
+                             reference.batch_norm_backward(g, x, weight, mean, inv_std)):
+        np.testing.assert_allclose(got, expected)
     every_branch = {
         "sgd": {"lr": 0.1, "momentum": 0.9, "dampening": 0.1, "weight_decay": 0.01, "nesterov": False,
                 "maximize": True},

@@ -63,6 +63,28 @@ def test_conv_transpose2d_shape_and_gradients(g, bias):
     module_gradchecks(conv, x)
 
 
+@settings(max_examples=15)
+@given(shape=st.lists(st.integers(1, 4), min_size=2, max_size=4).map(tuple), seed=st.integers(0, 99),
+       eps=st.sampled_from([1e-5, 0.1, 0.8]))
+def test_batch_norm_in_training_is_one_primitive_with_checked_gradients(shape, seed, eps):
+    """The fused forward, its fused first-order VJP and its minigan-ops VJP (second order)."""
+    shape = (max(shape[0], 2),) + shape[1:]
+    x, w, b = leaf(*shape, seed=seed), leaf(shape[1], seed=seed + 1), leaf(shape[1], seed=seed + 2)
+
+    def bn(x, w, b):
+        return F.batch_norm(x, None, None, w, b, training=True, eps=eps)
+
+    assert bn(x, w, b).grad_fn.primitive.name == "batch_norm"
+    axes = (0,) + tuple(range(2, len(shape)))
+    a = x.numpy()
+    xhat = (a - a.mean(axes, keepdims=True)) / np.sqrt(a.var(axes, keepdims=True) + eps)
+    channel = (1, -1) + (1,) * (len(shape) - 2)
+    np.testing.assert_allclose(bn(x, w, b).numpy(), xhat * w.numpy().reshape(channel) + b.numpy().reshape(channel),
+                               rtol=1e-10, atol=1e-10)
+    assert gradcheck(bn, [x, w, b])
+    assert gradgradcheck(bn, [x, w, b])
+
+
 @settings(max_examples=25)
 @given(n=st.integers(1, 3), c_in=st.integers(1, 3), c_out=st.integers(1, 3), h=st.integers(1, 4),
        w=st.integers(1, 4), stride=st.integers(1, 3), bias=st.booleans())

@@ -186,8 +186,8 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
     r"""Batch normalisation (Ioffe & Szegedy 2015), as ``torch.nn.functional.batch_norm``.
 
     Training: :math:`y = \gamma \hat x + \beta` with :math:`\hat x` standardised by the
-    batch statistics over every axis but the channel axis 1 (a fused primitive,
-    see :mod:`minigan.ops.normalization`); the running statistics are updated in
+    batch statistics over every axis but the channel axis 1 (one fused primitive with
+    its affine map, see :mod:`minigan.ops.normalization`); the running statistics are updated in
     place, the variance unbiased: :math:`r \leftarrow (1 - m) r + m\,\sigma^2 \tfrac{n}{n-1}`.
     ``momentum=None`` gives the cumulative average (handled by the module).
     Evaluation: :math:`\hat x = (x - r_\mu)/\sqrt{r_{\sigma^2} + \epsilon}`, a fixed affine map.
@@ -196,24 +196,27 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
     _same_dtype("batch_norm", input, weight=weight, bias=bias, running_mean=running_mean, running_var=running_var)
     axes = (0,) + tuple(range(2, input.ndim))
     shape = _channel_shape(input)
-    if training:
-        count = input.numel() // input.shape[1]
-        _expect(count > 1, f"batch_norm: expected more than 1 value per channel when training, "
-                           f"got input of shape {input.shape}")
-        xhat = standardize(input, axes, eps)
-        if running_mean is not None and running_var is not None:
-            with no_grad():
-                mu, var = batch_statistics(input.array, axes)
-                m = input.dtype.type(momentum)
-                # the kernels may accumulate in a wider dtype; the statistics keep the model's
-                running_mean.array = (1 - m) * running_mean.array + m * mu.reshape(-1).astype(input.dtype, copy=False)
-                unbiased = var.reshape(-1) * (count / (count - 1))
-                running_var.array = (1 - m) * running_var.array + m * unbiased.astype(input.dtype, copy=False)
-    else:
+    if not training:
         _expect(running_mean is not None and running_var is not None,
                 "batch_norm: evaluation mode needs running_mean and running_var")
         xhat = (input - running_mean.reshape(shape)) / ops.sqrt(running_var.reshape(shape) + eps)
-    return scale_shift(xhat, weight, bias, shape)
+        return scale_shift(xhat, weight, bias, shape)
+    count = input.numel() // input.shape[1]
+    _expect(count > 1, f"batch_norm: expected more than 1 value per channel when training, "
+                       f"got input of shape {input.shape}")
+    if weight is not None and bias is not None:  # the usual case: one fused primitive
+        out, mu, var = ops.normalization.batch_norm_training(input, weight, bias, eps)
+    else:
+        out = scale_shift(standardize(input, axes, eps), weight, bias, shape)
+        mu, var = batch_statistics(input.array, axes)
+    if running_mean is not None and running_var is not None:
+        with no_grad():
+            m = input.dtype.type(momentum)
+            # the kernels may accumulate in a wider dtype; the statistics keep the model's
+            running_mean.array = (1 - m) * running_mean.array + m * mu.reshape(-1).astype(input.dtype, copy=False)
+            unbiased = var.reshape(-1) * (count / (count - 1))
+            running_var.array = (1 - m) * running_var.array + m * unbiased.astype(input.dtype, copy=False)
+    return out
 
 
 def layer_norm(input: Tensor, normalized_shape, weight: Tensor | None = None,  # noqa: A002

@@ -1,7 +1,8 @@
 """numba twins of the reference kernels: same signatures, same results, faster on the CPU.
 
-Each is a plain loop nest compiled with ``@njit(cache=True, error_model="numpy")``. They run
-serially, by the thread policy in :mod:`minigan.kernels.threads`, and are cached per user
+Each is a plain loop nest compiled with ``@njit(cache=True, error_model="numpy")``. The large
+ones (im2col, col2im, batch norm) release the GIL and split over channels on the threads of the
+policy in :mod:`minigan.kernels.threads`; the rest run serially. All are cached per user
 (:mod:`minigan.kernels.cache`).
 """
 
@@ -10,8 +11,10 @@ from minigan.kernels.cache import compiling_into
 with compiling_into():
     from minigan.kernels.numba_cpu.activation import leaky_relu, leaky_relu_backward
     from minigan.kernels.numba_cpu.conv import col2im, fold, im2col, unfold
-    from minigan.kernels.numba_cpu.normalization import moments, standardize, standardize_backward
+    from minigan.kernels.numba_cpu.normalization import (batch_norm, batch_norm_backward, moments, standardize,
+                                                         standardize_backward)
     from minigan.kernels.numba_cpu.optim import adam_update, rmsprop_update, sgd_update
 
 __all__ = ["unfold", "fold", "im2col", "col2im", "leaky_relu", "leaky_relu_backward", "moments", "standardize",
-           "standardize_backward", "sgd_update", "adam_update", "rmsprop_update"]
+           "standardize_backward", "batch_norm", "batch_norm_backward", "sgd_update", "adam_update",
+           "rmsprop_update"]

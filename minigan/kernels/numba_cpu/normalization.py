@@ -8,6 +8,10 @@ unlike a running scalar sum), which is summed over ``L`` at the end. The
 backward pass reads ``g`` and ``xhat`` twice and writes once. Any other
 choice of axes (layer norm) goes to the reference, whose reductions over
 trailing axes NumPy already does well.
+
+Batch norm's fused affine kernels work channel by channel: each channel's
+sums are its own, so a range of channels is independent work, and large
+calls split across minigan's threads.
 """
 
 from __future__ import annotations
@@ -16,8 +20,22 @@ import numpy as np
 from numba import njit
 
 from minigan.kernels import reference
+from minigan.kernels.threads import parallel_range
 
-__all__ = ["moments", "standardize", "standardize_backward"]
+__all__ = ["moments", "standardize", "standardize_backward", "batch_norm", "batch_norm_backward"]
+
+_PARALLEL_ELEMENTS = 1 << 16  # below this a call is too short to be worth splitting
+
+
+@njit(cache=True, error_model="numpy")
+def _row_means(total, count):
+    """``total.sum(axis=1) / count``, spelled out: numba compiles its reductions seconds slower than loops."""
+    out = np.zeros(total.shape[0])
+    for ch in range(total.shape[0]):
+        for p in range(total.shape[1]):
+            out[ch] += total[ch, p]
+        out[ch] /= count
+    return out
 
 
 @njit(cache=True, error_model="numpy")
@@ -25,14 +43,16 @@ def _channel_moments(x):
     n, c, length = x.shape
     total = np.zeros((c, length))
     for b in range(n):
-        total += x[b]
-    mean = total.sum(axis=1) / (n * length)
+        for ch in range(c):
+            for p in range(length):
+                total[ch, p] += x[b, ch, p]
+    mean = _row_means(total, n * length)
     total[:] = 0
     for b in range(n):
         for ch in range(c):
             for p in range(length):
                 total[ch, p] += (x[b, ch, p] - mean[ch]) ** 2
-    return mean, total.sum(axis=1) / (n * length)
+    return mean, _row_means(total, n * length)
 
 
 @njit(cache=True, error_model="numpy")
@@ -54,7 +74,7 @@ def _standardize_backward(g, xhat, inv_std, out):
             for p in range(length):
                 total_g[ch, p] += g[b, ch, p]
                 total_gx[ch, p] += g[b, ch, p] * xhat[b, ch, p]
-    mean_g, mean_gx = total_g.sum(axis=1) / (n * length), total_gx.sum(axis=1) / (n * length)
+    mean_g, mean_gx = _row_means(total_g, n * length), _row_means(total_gx, n * length)
     for b in range(n):
         for ch in range(c):
             mg, mgx, s = mean_g[ch], mean_gx[ch], inv_std[ch]
@@ -102,3 +122,68 @@ def standardize_backward(g, xhat, x, axes, eps):
     out = np.empty(g.shape, dtype=g.dtype)
     _standardize_backward(_channels(g, axes), _channels(xhat, axes), 1 / np.sqrt(var + eps), out.reshape(cube.shape))
     return out
+
+
+@njit(cache=True, error_model="numpy", nogil=True)
+def _affine(x, scale, shift, out, first, stop):
+    n, c, length = x.shape
+    for b in range(n):
+        for ch in range(first, stop):
+            a, s = scale[ch], shift[ch]
+            for p in range(length):
+                out[b, ch, p] = x[b, ch, p] * a + s
+
+
+@njit(cache=True, error_model="numpy", nogil=True)
+def _affine_backward(g, x, weight, mean, inv_std, grad_x, grad_weight, grad_bias, first, stop):
+    n, c, length = x.shape
+    m = n * length
+    total_g, total_gx = np.empty(length), np.empty(length)  # per position: elementwise adds that vectorise
+    for ch in range(first, stop):
+        mu, s = mean[ch], inv_std[ch]
+        total_g[:] = 0
+        total_gx[:] = 0
+        for b in range(n):
+            for p in range(length):
+                total_g[p] += g[b, ch, p]
+                total_gx[p] += g[b, ch, p] * (x[b, ch, p] - mu)
+        sum_g, sum_gx = 0.0, 0.0
+        for p in range(length):
+            sum_g += total_g[p]
+            sum_gx += total_gx[p]
+        grad_bias[ch], grad_weight[ch] = sum_g, sum_gx * s
+        k, mean_g, mean_gx = weight[ch] * s, sum_g / m, sum_gx * s * s / m
+        for b in range(n):
+            for p in range(length):
+                grad_x[b, ch, p] = k * (g[b, ch, p] - mean_g - (x[b, ch, p] - mu) * mean_gx)
+
+
+def _over_channels(channels: int, elements: int, body) -> None:
+    if elements < _PARALLEL_ELEMENTS:
+        body(0, channels)
+    else:
+        parallel_range(channels, body)
+
+
+def batch_norm(x, weight, bias, mean, inv_std):
+    """As :func:`minigan.kernels.reference.batch_norm`."""
+    cube = _channels(x, (0,) + tuple(range(2, x.ndim)))
+    scale = (inv_std * weight).astype(x.dtype)
+    shift = (bias - mean * inv_std * weight).astype(x.dtype)
+    out = np.empty(x.shape, dtype=x.dtype)
+    flat = out.reshape(cube.shape)
+    _over_channels(x.shape[1], x.size, lambda first, stop: _affine(cube, scale, shift, flat, first, stop))
+    return out
+
+
+def batch_norm_backward(g, x, weight, mean, inv_std):
+    """As :func:`minigan.kernels.reference.batch_norm_backward`; the sums accumulate in float64."""
+    axes = (0,) + tuple(range(2, x.ndim))
+    cube, g_cube = _channels(x, axes), _channels(g, axes)
+    grad_x = np.empty(x.shape, dtype=x.dtype)
+    grad_weight, grad_bias = np.empty(x.shape[1]), np.empty(x.shape[1])
+    flat = grad_x.reshape(cube.shape)
+    _over_channels(x.shape[1], x.size, lambda first, stop: _affine_backward(
+        g_cube, cube, weight.astype(np.float64), mean.astype(np.float64), inv_std.astype(np.float64), flat,
+        grad_weight, grad_bias, first, stop))
+    return grad_x, grad_weight.astype(x.dtype), grad_bias.astype(x.dtype)
