@@ -11,11 +11,12 @@ policy) and its slowest step 1.80x the median (1.02x); ``docs/performance.md``
 has the commands and the table.
 
 So, on glibc, minigan raises the mmap threshold to 1 GiB and the trim
-threshold to 2 GiB when :mod:`minigan.kernels` is imported: freed blocks stay
+threshold to 2 GiB when minigan's own work starts
+(:func:`minigan.kernels.apply_policy`, never at import): freed blocks stay
 in the heap and the next step's arrays of the same sizes reuse them, already
 mapped. The cost is that the process keeps its peak heap until it exits,
 which is what a training process wants. ``MINIGAN_MALLOC=system`` leaves
-malloc's settings alone, for processes that import minigan beside other work.
+malloc's settings alone, for processes that run minigan beside other work.
 """
 
 from __future__ import annotations

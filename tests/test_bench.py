@@ -1,0 +1,35 @@
+"""The benchmark command: each library's defaults, then one thread each, in one table per pass."""
+
+import json
+
+from minigan import bench, kernels
+
+
+def test_the_benchmark_measures_defaults_and_one_thread_each(tmp_path, capsys):
+    before = kernels.num_threads()
+    try:
+        assert bench.main(["--workloads", "mlp", "--batch", "4", "--rounds", "1", "--steps", "2", "--no-jit",
+                           "--json", str(tmp_path / "bench.json")]) == 0
+    finally:
+        kernels.set_num_threads(before or 1)
+    out = capsys.readouterr().out
+    assert out.count("| workload | batch |") == 2 and "pass=defaults" in out and "pass=one thread each" in out
+    report = json.loads((tmp_path / "bench.json").read_text())
+    assert list(report) == ["defaults", "one thread each"]
+    assert report["one thread each"]["machine"]["threads"] == 1
+    for run in report.values():
+        (row,) = run["results"]
+        assert row["workload"] == "mlp" and row["batch"] == 4 and row["minigan_ms"] > 0
+        if bench._torch_available():
+            assert row["ratio"] == row["minigan_ms"] / row["torch_ms"]
+
+
+def test_threads_given_measure_one_pass(tmp_path, capsys):
+    before = kernels.num_threads()
+    try:
+        bench.main(["--workloads", "wgan-gp", "--batch", "4", "--rounds", "1", "--steps", "1", "--no-jit",
+                    "--threads", "2", "--no-torch"])
+    finally:
+        kernels.set_num_threads(before or 1)
+    out = capsys.readouterr().out
+    assert out.count("| workload | batch |") == 1 and "pass=2 threads each" in out and "torch ms" not in out
