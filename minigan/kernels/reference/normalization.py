@@ -63,7 +63,7 @@ def _per_channel(values, x):
 
 
 def batch_norm(x, weight, bias, mean, inv_std):
-    r""":math:`y = \gamma (x - \mu) s + \beta` along axis 1, with ``weight``, ``bias``, ``mean``, ``inv_std`` ``(C,)``."""
+    r""":math:`y = \gamma (x - \mu) s + \beta` along axis 1; ``weight``, ``bias``, ``mean``, ``inv_std``: ``(C,)``."""
     return (x - _per_channel(mean, x)) * _per_channel(inv_std * weight, x) + _per_channel(bias, x)
 
 

@@ -1,0 +1,5 @@
+import sys
+
+from minigan.bench.command import main
+
+sys.exit(main())

@@ -1,0 +1,81 @@
+"""The benchmark's command line: ``minigan bench`` and ``python -m minigan.bench`` share it."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from minigan.bench.measure import _load, format_table, jit_times, machine_header, run_benchmarks, run_profiles
+from minigan.bench.steps import _set_threads
+
+def _positive(text: str) -> int:
+    """An argparse type: an integer of at least 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    """The benchmark's options, shared by ``minigan bench`` and ``python -m minigan.bench``."""
+    p.add_argument("--workloads", nargs="+", default=["mlp", "dcgan", "wgan-gp"],
+                   choices=["mlp", "dcgan", "wgan-gp"])
+    p.add_argument("--batch", nargs="+", type=_positive, default=[64, 256])
+    p.add_argument("--rounds", type=_positive, default=5, help="interleaved rounds (default 5)")
+    p.add_argument("--steps", type=_positive, default=20, help="timed steps per round (default 20)")
+    p.add_argument("--threads", type=_positive, help="threads for minigan and PyTorch alike (default: two "
+                                                     "passes, each library's defaults, then one thread each)")
+    p.add_argument("--no-torch", action="store_true", help="skip PyTorch and JAX even if they are installed")
+    p.add_argument("--no-jit", action="store_true", help="skip the compile-time measurement")
+    p.add_argument("--json", help="also write the results to this JSON file")
+    p.add_argument("--profile", action="store_true",
+                   help="instead of timing, profile --steps steps: time per phase, per primitive (forward and "
+                        "VJP apart) and per layer, and PyTorch's per-operator times for the same step")
+
+
+def _passes(threads: int | None) -> list[tuple[str, int | None]]:
+    """What to measure: each library's defaults and one thread each, or ``threads`` each when it is given."""
+    if threads is not None:
+        return [(f"{threads} thread{'s' if threads > 1 else ''} each", threads)]
+    return [("defaults", None), ("one thread each", 1)]
+
+
+def run(args: argparse.Namespace) -> None:
+    """Run the benchmark that ``args`` (from :func:`add_arguments`) describes and print its tables."""
+    from minigan import kernels
+
+    kernels.apply_policy()
+    jit = {}
+    if not args.no_jit and not args.profile and kernels.backend() == "numba":
+        jit = {k: round(v, 3) for k, v in jit_times().items()}
+    report = {}
+    for name, threads in _passes(args.threads):
+        _set_threads(threads)
+        header = {"pass": name, **machine_header(), **jit}
+        if args.profile:
+            items = [f"{k}={v}" for k, v in header.items()]
+            print("  ".join(items), "", run_profiles(args.workloads, args.batch, args.steps, not args.no_torch),
+                  sep="\n")
+            continue
+        header["load_before"] = _load()
+        rows = run_benchmarks(args.workloads, args.batch, args.rounds, args.steps, with_torch=not args.no_torch,
+                              threads=threads)
+        header["load_after"] = _load()
+        print(format_table(header, rows), end="\n\n", flush=True)
+        report[name] = {"machine": header, "results": rows}
+    if args.json and report:
+        from minigan.serialization import atomic_path
+
+        with atomic_path(args.json) as tmp:
+            tmp.write_text(json.dumps(report, indent=2))
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m minigan.bench",
+                                description="Time one GAN training step, minigan against PyTorch.")
+    add_arguments(p)
+    run(p.parse_args(argv))
+    return 0
