@@ -2,6 +2,8 @@
 
 import json
 
+import pytest
+
 from minigan import bench, kernels
 from minigan.bench.steps import _torch_available
 
@@ -34,3 +36,11 @@ def test_threads_given_measure_one_pass(tmp_path, capsys):
         kernels.set_num_threads(before or 1)
     out = capsys.readouterr().out
     assert out.count("| workload | batch |") == 1 and "pass=2 threads each" in out and "torch ms" not in out
+
+
+def test_jax_reference_times_its_workloads_in_a_process_of_its_own():
+    pytest.importorskip("jax")
+    from minigan.bench.measure import _jax_medians_in_a_process
+
+    medians = _jax_medians_in_a_process(["mlp", "dcgan", "wgan-gp"], [4], steps=2, warmup=1, threads=1)
+    assert set(medians) == {"mlp 4", "wgan-gp 4"} and all(ms > 0 for ms in medians.values())
