@@ -17,6 +17,15 @@ from __future__ import annotations
 LATENT, IMAGE, HIDDEN = 64, 784, (256, 512)
 
 
+def _mlp_pair(nn):
+    """The MLP generator and discriminator, built from ``nn``: minigan's or PyTorch's, the same code."""
+    G = nn.Sequential(nn.Linear(LATENT, HIDDEN[0]), nn.ReLU(), nn.Linear(HIDDEN[0], HIDDEN[1]), nn.ReLU(),
+                      nn.Linear(HIDDEN[1], IMAGE), nn.Tanh())
+    D = nn.Sequential(nn.Linear(IMAGE, HIDDEN[1]), nn.LeakyReLU(0.2), nn.Linear(HIDDEN[1], HIDDEN[0]),
+                      nn.LeakyReLU(0.2), nn.Linear(HIDDEN[0], 1))
+    return G, D
+
+
 # -- minigan ------------------------------------------------------------------------------
 def _minigan_step(workload: str, batch: int):
     import minigan as mg
@@ -30,86 +39,24 @@ def _minigan_step(workload: str, batch: int):
         G, D = DCGANGenerator(LATENT, 28, 1, 64), DCGANDiscriminator(28, 1, 64)
         real = mg.randn(batch, 1, 28, 28).tanh()
     else:
-        G = nn.Sequential(nn.Linear(LATENT, HIDDEN[0]), nn.ReLU(), nn.Linear(HIDDEN[0], HIDDEN[1]), nn.ReLU(),
-                          nn.Linear(HIDDEN[1], IMAGE), nn.Tanh())
-        D = nn.Sequential(nn.Linear(IMAGE, HIDDEN[1]), nn.LeakyReLU(0.2), nn.Linear(HIDDEN[1], HIDDEN[0]),
-                          nn.LeakyReLU(0.2), nn.Linear(HIDDEN[0], 1))
+        G, D = _mlp_pair(nn)
         real = mg.randn(batch, IMAGE).tanh()
     betas = (0.5, 0.9) if workload == "wgan-gp" else (0.5, 0.999)
     g_opt, d_opt = optim.Adam(G.parameters(), 2e-4, betas), optim.Adam(D.parameters(), 2e-4, betas)
     ones, zeros = mg.ones(batch, 1), mg.zeros(batch, 1)
 
-    def step():
-        with phase("D forward"):
-            with mg.no_grad():
-                fake = G(mg.randn(batch, LATENT))
-            real_out, fake_out = D(real), D(fake)
-            if workload == "wgan-gp":
-                d_loss = fake_out.mean() - real_out.mean() + losses.gradient_penalty(D, real, fake, 10.0)
-            else:
-                d_loss = (F.binary_cross_entropy_with_logits(real_out, ones)
-                          + F.binary_cross_entropy_with_logits(fake_out, zeros))
-        with phase("D backward"):
-            d_opt.zero_grad()
-            d_loss.backward()
-        with phase("D optimiser"):
-            d_opt.step()
-        with phase("G forward"):
-            D.requires_grad_(False)
-            fake_out = D(G(mg.randn(batch, LATENT)))
-            g_loss = -fake_out.mean() if workload == "wgan-gp" else F.binary_cross_entropy_with_logits(fake_out, ones)
-        with phase("G backward"):
-            g_opt.zero_grad()
-            g_loss.backward()
-        with phase("G optimiser"):
-            g_opt.step()
-            D.requires_grad_(True)
-
+    step = _step(workload, G, D, real, lambda: mg.randn(batch, LATENT), ones, zeros, g_opt, d_opt,
+                 lambda fake: losses.gradient_penalty(D, real, fake, 10.0), F, mg.no_grad, phase)
     step.networks = {"G": G, "D": D}
     return step
 
 
-# -- PyTorch, the same thing ----------------------------------------------------------------
-def _torch_step(workload: str, batch: int):
-    import torch
-    from torch import nn
-    from torch.nn import functional as F
-    from torch.autograd.profiler import record_function as phase
-
-    torch.manual_seed(0)
-    if workload == "dcgan":
-        G = nn.Sequential(nn.ConvTranspose2d(LATENT, 128, 7, 1, 0, bias=False), nn.BatchNorm2d(128), nn.ReLU(),
-                          nn.ConvTranspose2d(128, 64, 4, 2, 1, bias=False), nn.BatchNorm2d(64), nn.ReLU(),
-                          nn.ConvTranspose2d(64, 1, 4, 2, 1), nn.Tanh())
-        D = nn.Sequential(nn.Conv2d(1, 64, 4, 2, 1), nn.LeakyReLU(0.2),
-                          nn.Conv2d(64, 128, 4, 2, 1, bias=False), nn.BatchNorm2d(128), nn.LeakyReLU(0.2),
-                          nn.Conv2d(128, 1, 7, 1, 0), nn.Flatten())
-        real = torch.randn(batch, 1, 28, 28).tanh()
-        latent = lambda: torch.randn(batch, LATENT, 1, 1)  # noqa: E731
-    else:
-        G = nn.Sequential(nn.Linear(LATENT, HIDDEN[0]), nn.ReLU(), nn.Linear(HIDDEN[0], HIDDEN[1]), nn.ReLU(),
-                          nn.Linear(HIDDEN[1], IMAGE), nn.Tanh())
-        D = nn.Sequential(nn.Linear(IMAGE, HIDDEN[1]), nn.LeakyReLU(0.2), nn.Linear(HIDDEN[1], HIDDEN[0]),
-                          nn.LeakyReLU(0.2), nn.Linear(HIDDEN[0], 1))
-        real = torch.randn(batch, IMAGE).tanh()
-        latent = lambda: torch.randn(batch, LATENT)  # noqa: E731
-    betas = (0.5, 0.9) if workload == "wgan-gp" else (0.5, 0.999)
-    try:
-        g_opt = torch.optim.Adam(G.parameters(), 2e-4, betas, fused=True)
-        d_opt = torch.optim.Adam(D.parameters(), 2e-4, betas, fused=True)
-    except (RuntimeError, TypeError):
-        g_opt, d_opt = torch.optim.Adam(G.parameters(), 2e-4, betas), torch.optim.Adam(D.parameters(), 2e-4, betas)
-    ones, zeros = torch.ones(batch, 1), torch.zeros(batch, 1)
-
-    def penalty(fake):
-        eps = torch.rand(batch, *([1] * (real.ndim - 1)))
-        mixed = (eps * real + (1 - eps) * fake).requires_grad_(True)
-        (g,) = torch.autograd.grad(D(mixed).sum(), mixed, create_graph=True)
-        return 10.0 * ((g.flatten(1).norm(dim=1) - 1) ** 2).mean()
-
+def _step(workload, G, D, real, latent, ones, zeros, g_opt, d_opt, penalty, F, no_grad, phase):
+    """One GAN step, the same code for minigan and PyTorch: each passes its own networks, functional module,
+    ``no_grad`` and phase marker (minigan's profiler phase, PyTorch's ``record_function``)."""
     def step():
         with phase("D forward"):
-            with torch.no_grad():
+            with no_grad():
                 fake = G(latent())
             real_out, fake_out = D(real), D(fake)
             if workload == "wgan-gp":
@@ -134,6 +81,44 @@ def _torch_step(workload: str, batch: int):
             D.requires_grad_(True)
 
     return step
+
+
+# -- PyTorch, the same thing ----------------------------------------------------------------
+def _torch_step(workload: str, batch: int):
+    import torch
+    from torch import nn
+    from torch.nn import functional as F
+    from torch.autograd.profiler import record_function as phase
+
+    torch.manual_seed(0)
+    if workload == "dcgan":
+        G = nn.Sequential(nn.ConvTranspose2d(LATENT, 128, 7, 1, 0, bias=False), nn.BatchNorm2d(128), nn.ReLU(),
+                          nn.ConvTranspose2d(128, 64, 4, 2, 1, bias=False), nn.BatchNorm2d(64), nn.ReLU(),
+                          nn.ConvTranspose2d(64, 1, 4, 2, 1), nn.Tanh())
+        D = nn.Sequential(nn.Conv2d(1, 64, 4, 2, 1), nn.LeakyReLU(0.2),
+                          nn.Conv2d(64, 128, 4, 2, 1, bias=False), nn.BatchNorm2d(128), nn.LeakyReLU(0.2),
+                          nn.Conv2d(128, 1, 7, 1, 0), nn.Flatten())
+        real = torch.randn(batch, 1, 28, 28).tanh()
+        latent = lambda: torch.randn(batch, LATENT, 1, 1)  # noqa: E731
+    else:
+        G, D = _mlp_pair(nn)
+        real = torch.randn(batch, IMAGE).tanh()
+        latent = lambda: torch.randn(batch, LATENT)  # noqa: E731
+    betas = (0.5, 0.9) if workload == "wgan-gp" else (0.5, 0.999)
+    try:
+        g_opt = torch.optim.Adam(G.parameters(), 2e-4, betas, fused=True)
+        d_opt = torch.optim.Adam(D.parameters(), 2e-4, betas, fused=True)
+    except (RuntimeError, TypeError):
+        g_opt, d_opt = torch.optim.Adam(G.parameters(), 2e-4, betas), torch.optim.Adam(D.parameters(), 2e-4, betas)
+    ones, zeros = torch.ones(batch, 1), torch.zeros(batch, 1)
+
+    def penalty(fake):
+        eps = torch.rand(batch, *([1] * (real.ndim - 1)))
+        mixed = (eps * real + (1 - eps) * fake).requires_grad_(True)
+        (g,) = torch.autograd.grad(D(mixed).sum(), mixed, create_graph=True)
+        return 10.0 * ((g.flatten(1).norm(dim=1) - 1) ** 2).mean()
+
+    return _step(workload, G, D, real, latent, ones, zeros, g_opt, d_opt, penalty, F, torch.no_grad, phase)
 
 
 _TORCH_DEFAULT_THREADS: int | None = None
