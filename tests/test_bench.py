@@ -1,6 +1,7 @@
 """The benchmark command: each library's defaults, then one thread each, in one table per pass."""
 
 import json
+import os
 
 import pytest
 
@@ -44,3 +45,12 @@ def test_jax_reference_times_its_workloads_in_a_process_of_its_own():
 
     medians = _jax_medians_in_a_process(["mlp", "dcgan", "wgan-gp"], [4], steps=2, warmup=1, threads=1)
     assert set(medians) == {"mlp 4", "wgan-gp 4"} and all(ms > 0 for ms in medians.values())
+
+
+def test_memory_of_a_step_is_measured_in_a_fresh_process_and_grows_with_the_batch():
+    from minigan.bench.measure import step_memory
+
+    if not os.path.exists("/proc/self/clear_refs"):
+        pytest.skip("needs Linux's /proc/self/clear_refs")
+    small, large = step_memory("minigan", "mlp", 8), step_memory("minigan", "mlp", 512)
+    assert small is not None and large is not None and 0 <= small < large

@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 import json
 
-from minigan.bench.measure import _load, format_table, jit_times, machine_header, run_benchmarks, run_profiles
+from minigan.bench.measure import (_load, format_table, jit_times, machine_header, memory_rows, run_benchmarks,
+                                   run_profiles)
 from minigan.bench.steps import _set_threads
 
 def _positive(text: str) -> int:
@@ -30,6 +31,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                                                      "passes, each library's defaults, then one thread each)")
     p.add_argument("--no-torch", action="store_true", help="skip PyTorch and JAX even if they are installed")
     p.add_argument("--no-jit", action="store_true", help="skip the compile-time measurement")
+    p.add_argument("--memory", action="store_true",
+                   help="also measure the memory a step adds at its peak, each library in a fresh process")
     p.add_argument("--json", help="also write the results to this JSON file")
     p.add_argument("--profile", action="store_true",
                    help="instead of timing, profile --steps steps: time per phase, per primitive (forward and "
@@ -48,9 +51,11 @@ def run(args: argparse.Namespace) -> None:
     from minigan import kernels
 
     kernels.apply_policy()
-    jit = {}
+    jit, memory = {}, {}
     if not args.no_jit and not args.profile and kernels.backend() == "numba":
         jit = {k: round(v, 3) for k, v in jit_times().items()}
+    if args.memory and not args.profile:
+        memory = memory_rows(args.workloads, args.batch, with_torch=not args.no_torch)
     report = {}
     for name, threads in _passes(args.threads):
         _set_threads(threads)
@@ -64,8 +69,8 @@ def run(args: argparse.Namespace) -> None:
         rows = run_benchmarks(args.workloads, args.batch, args.rounds, args.steps, with_torch=not args.no_torch,
                               threads=threads)
         header["load_after"] = _load()
-        print(format_table(header, rows), end="\n\n", flush=True)
-        report[name] = {"machine": header, "results": rows}
+        print(format_table(header, rows, memory), end="\n\n", flush=True)
+        report[name] = {"machine": header, "results": rows, "memory_mib": memory}
     if args.json and report:
         from minigan.serialization import atomic_path
 

@@ -176,6 +176,47 @@ def jit_times() -> dict:
         return {"jit_cold_s": run(), "jit_cached_s": run()}
 
 
+_MEMORY_PROBE = """
+import gc, json, sys
+from minigan import kernels
+kernels.apply_policy()
+from minigan.bench.steps import _minigan_step, _torch_step
+make = {"minigan": _minigan_step, "torch": _torch_step}[sys.argv[1]]
+warm = make(sys.argv[2], 2)  # compiles and loads every kernel the step needs, at a size that leaves no heap behind
+warm()
+del warm
+gc.collect()
+step = make(sys.argv[2], int(sys.argv[3]))
+
+def status(key):
+    with open("/proc/self/status") as f:
+        return next(int(line.split()[1]) for line in f if line.startswith(key))
+
+with open("/proc/self/clear_refs", "w") as f:
+    f.write("5")  # the peak resident set starts again from the current one
+before = status("VmRSS:")
+step()
+step()
+print(json.dumps((status("VmHWM:") - before) / 1024))
+"""
+
+
+def step_memory(library: str, workload: str, batch: int) -> float | None:
+    """MiB a training step adds to a fresh process at its peak: the highest resident set over two steps less
+    the resident set once kernels, networks, optimisers and data exist (Linux; None elsewhere or on failure)."""
+    if not Path("/proc/self/clear_refs").exists():
+        return None
+    run = subprocess.run([sys.executable, "-c", _MEMORY_PROBE, library, workload, str(batch)],
+                         capture_output=True, text=True)
+    return json.loads(run.stdout.strip().splitlines()[-1]) if run.returncode == 0 else None
+
+
+def memory_rows(workloads, batches, with_torch: bool) -> dict[str, dict]:
+    """``{"dcgan 256": {"minigan_mib": ..., "torch_mib": ...}, ...}``, each step in a fresh process."""
+    libraries = ["minigan"] + (["torch"] if with_torch and _torch_available() else [])
+    return {f"{w} {b}": {f"{lib}_mib": step_memory(lib, w, b) for lib in libraries} for w in workloads for b in batches}
+
+
 def machine_header() -> dict:
     from minigan import kernels
 
@@ -209,12 +250,16 @@ def _load() -> str:
     return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
-def format_table(header: dict, rows: list[dict]) -> str:
+def format_table(header: dict, rows: list[dict], memory: dict | None = None) -> str:
+    """The header, then a markdown table of ``rows`` with the step's memory (``memory_rows``) where measured."""
     items = [f"{k}={v}" for k, v in header.items()]
     lines = ["  ".join(items[i:i + 6]) for i in range(0, len(items), 6)] + [""]
+    memory = memory or {}
     has_torch, has_jax = "torch_ms" in rows[0], any("jax_ms" in r for r in rows)
+    has_memory = any(v is not None for m in memory.values() for v in m.values())
     cols = (["workload", "batch", "minigan ms", "steps/s", "max/median"] + (["torch ms", "ratio"] if has_torch else [])
-            + (["jax ms", "vs jax"] if has_jax else []))
+            + (["jax ms", "vs jax"] if has_jax else [])
+            + (["step MiB"] + (["torch MiB"] if has_torch else []) if has_memory else []))
     lines.append("| " + " | ".join(cols) + " |")
     lines.append("|" + "|".join("---" for _ in cols) + "|")
     for r in rows:
@@ -224,5 +269,12 @@ def format_table(header: dict, rows: list[dict]) -> str:
             cells += [f"{r['torch_ms']:.1f}", f"{r['ratio']:.2f}"]
         if has_jax:
             cells += [f"{r['jax_ms']:.1f}", f"{r['ratio_jax']:.2f}"] if "jax_ms" in r else ["", ""]
+        if has_memory:
+            mib = memory.get(f"{r['workload']} {r['batch']}", {})
+            cells += [_mib(mib.get("minigan_mib"))] + ([_mib(mib.get("torch_mib"))] if has_torch else [])
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
+
+
+def _mib(value: float | None) -> str:
+    return "" if value is None else f"{value:.0f}"
