@@ -58,6 +58,25 @@ def test_second_backward_through_a_freed_graph():
     np.testing.assert_allclose(x.grad.numpy(), 2 * 2 * np.exp([1.0, 2.0]) + 2 * np.exp([1.0, 2.0]), rtol=1e-6)
 
 
+@pytest.mark.parametrize("retain", [False, True])
+def test_backward_releases_what_the_graph_held_unless_it_is_retained(retain):
+    """As PyTorch frees saved tensors: an intermediate only the graph holds is freed by the backward."""
+    import gc
+    import weakref
+
+    x = mg.randn(50, 40, requires_grad=True)
+    hidden = (x * 2).tanh()
+    kept = weakref.ref(hidden)
+    loss = (hidden * hidden).sum()  # mul keeps ``hidden`` as its input
+    del hidden
+    gc.collect()
+    assert kept() is not None
+    loss.backward(retain_graph=retain)
+    gc.collect()
+    assert (kept() is not None) == retain and loss.requires_grad  # the loss itself is still alive
+    np.testing.assert_allclose(x.grad.numpy(), 4 * np.tanh(2 * x.numpy()) / np.cosh(2 * x.numpy()) ** 2, atol=1e-5)
+
+
 def test_backward_of_a_non_scalar_needs_a_gradient():
     x = mg.randn(2, 3, requires_grad=True)
     with pytest.raises(RuntimeError, match=r"\(2, 3\)"):

@@ -180,9 +180,10 @@ def _propagate(roots, seeds, retain_graph, create_graph, targets, on_leaf) -> No
             if node is None or (useful is not None and not any(id(x) in useful for x in node.inputs)):
                 continue  # a leaf, or nothing below this node is asked for
             input_grads = node.vjp(g)
-            if not retain_graph:
-                node.freed = True
-            for x, gx in zip(node.inputs, input_grads):
+            inputs = node.inputs
+            if not retain_graph:  # as PyTorch frees saved tensors: what the node held can go now
+                node.freed, node.inputs, node.kwargs = True, (), {}
+            for x, gx in zip(inputs, input_grads):
                 if gx is None or not x.requires_grad:
                     continue
                 if gx.shape != x.shape:
