@@ -54,3 +54,15 @@ def test_memory_of_a_step_is_measured_in_a_fresh_process_and_grows_with_the_batc
         pytest.skip("needs Linux's /proc/self/clear_refs")
     small, large = step_memory("minigan", "mlp", 8), step_memory("minigan", "mlp", 512)
     assert small is not None and large is not None and 0 <= small < large
+
+
+def test_matrix_flops_are_counted_per_step_and_scale_with_the_batch():
+    from minigan.bench.measure import gemm_peak, matrix_flops
+    from minigan.ops import linalg
+
+    forwards = (linalg._matmul.forward, linalg.affine.forward)
+    for workload in ("mlp", "wgan-gp", "dcgan"):
+        small, large = matrix_flops(workload, 4), matrix_flops(workload, 8)
+        assert 0 < small and large == 2 * small  # every product in a step is linear in the batch
+    assert (linalg._matmul.forward, linalg.affine.forward) == forwards  # the counters are removed
+    assert gemm_peak(size=128, repeats=2) > 0

@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 import json
 
-from minigan.bench.measure import (_load, format_table, jit_times, machine_header, memory_rows, run_benchmarks,
-                                   run_profiles)
+from minigan.bench.measure import (_load, format_table, gemm_peak, jit_times, machine_header, memory_rows,
+                                   run_benchmarks, run_profiles)
 from minigan.bench.steps import _set_threads
 
 def _positive(text: str) -> int:
@@ -65,6 +65,7 @@ def run(args: argparse.Namespace) -> None:
             print("  ".join(items), "", run_profiles(args.workloads, args.batch, args.steps, not args.no_torch),
                   sep="\n")
             continue
+        header["gemm_peak_gflops"] = round(gemm_peak())
         header["load_before"] = _load()
         rows = run_benchmarks(args.workloads, args.batch, args.rounds, args.steps, with_torch=not args.no_torch,
                               threads=threads)

@@ -51,6 +51,7 @@ def run_benchmarks(workloads, batches, rounds: int = 5, steps: int = 20, warmup:
                 row[f"{name}_ms"] = 1e3 * median
                 row[f"{name}_steps_per_s"] = 1.0 / median
                 row[f"{name}_max_over_median"] = max(ts) / median
+            row["minigan_gflops"] = matrix_flops(workload, batch) / (row["minigan_ms"] * 1e6)
             if with_torch:
                 row["ratio"] = row["minigan_ms"] / row["torch_ms"]
             if f"{workload} {batch}" in jax:
@@ -58,6 +59,45 @@ def run_benchmarks(workloads, batches, rounds: int = 5, steps: int = 20, warmup:
                 row["ratio_jax"] = row["minigan_ms"] / row["jax_ms"]
             results.append(row)
     return results
+
+
+def matrix_flops(workload: str, batch: int) -> int:
+    """Floating-point operations (2mnk per product) of the matrix products in one minigan step, counted as they
+    run: the convolutions' and linear layers' share of the work, which the GEMM peak bounds."""
+    from minigan.ops import linalg
+
+    count = [0]
+
+    def counting(primitive, flops):
+        forward = primitive.forward
+
+        def counted(*arrays, **kwargs):
+            count[0] += flops(*arrays)
+            return forward(*arrays, **kwargs)
+
+        return forward, counted
+
+    products = {linalg._matmul: lambda a, b: 2 * int(np.prod(a.shape[:-1])) * a.shape[-1] * b.shape[-1],
+                linalg.affine: lambda x, w, b: 2 * int(np.prod(x.shape[:-1])) * w.shape[0] * w.shape[1]}
+    step = _minigan_step(workload, batch)
+    step()  # the first step may differ (optimiser state): count a steady one
+    originals = {}
+    try:
+        for primitive, flops in products.items():
+            originals[primitive], primitive.forward = counting(primitive, flops)
+        step()
+    finally:
+        for primitive, forward in originals.items():
+            primitive.forward = forward
+    return count[0]
+
+
+def gemm_peak(size: int = 2048, repeats: int = 3) -> float:
+    """GFLOP/s of NumPy's BLAS on a square float32 product with the current threads, best of ``repeats``."""
+    a = np.random.default_rng(0).standard_normal((size, size), dtype=np.float32)
+    a @ a
+    best = min(_time(lambda: a @ a, repeats))
+    return 2 * size**3 / best / 1e9
 
 
 def jax_medians(workloads, batches, steps: int, warmup: int) -> dict[str, float]:
@@ -257,14 +297,15 @@ def format_table(header: dict, rows: list[dict], memory: dict | None = None) -> 
     memory = memory or {}
     has_torch, has_jax = "torch_ms" in rows[0], any("jax_ms" in r for r in rows)
     has_memory = any(v is not None for m in memory.values() for v in m.values())
-    cols = (["workload", "batch", "minigan ms", "steps/s", "max/median"] + (["torch ms", "ratio"] if has_torch else [])
+    cols = (["workload", "batch", "minigan ms", "steps/s", "max/median", "GFLOP/s"]
+            + (["torch ms", "ratio"] if has_torch else [])
             + (["jax ms", "vs jax"] if has_jax else [])
             + (["step MiB"] + (["torch MiB"] if has_torch else []) if has_memory else []))
     lines.append("| " + " | ".join(cols) + " |")
     lines.append("|" + "|".join("---" for _ in cols) + "|")
     for r in rows:
         cells = [r["workload"], str(r["batch"]), f"{r['minigan_ms']:.1f}", f"{r['minigan_steps_per_s']:.1f}",
-                 f"{r['minigan_max_over_median']:.2f}"]
+                 f"{r['minigan_max_over_median']:.2f}", f"{r['minigan_gflops']:.0f}"]
         if has_torch:
             cells += [f"{r['torch_ms']:.1f}", f"{r['ratio']:.2f}"]
         if has_jax:
