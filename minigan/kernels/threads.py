@@ -72,8 +72,7 @@ def _cores() -> int:
 
 
 def _runs_folder() -> Path:
-    uid = os.getuid() if hasattr(os, "getuid") else os.getlogin()
-    return Path(tempfile.gettempdir()) / f"minigan-{uid}" / "runs"
+    return Path(tempfile.gettempdir()) / f"minigan-{os.getuid()}" / "runs"
 
 
 def _alive(pid: int) -> bool:
@@ -87,7 +86,12 @@ def _alive(pid: int) -> bool:
 
 
 def live_runs() -> int:
-    """How many processes on this machine, this one included if registered, have applied the policy and live."""
+    """How many processes on this machine, this one included if registered, have applied the policy and live.
+
+    POSIX only: elsewhere probing a PID with signal 0 is not a harmless question, and the count is 0.
+    """
+    if os.name != "posix":
+        return 0
     folder = _runs_folder()
     alive = 0
     for entry in folder.glob("*") if folder.is_dir() else ():
@@ -100,7 +104,7 @@ def live_runs() -> int:
 
 def _register() -> None:
     global _registered
-    if _registered is not None:
+    if _registered is not None or os.name != "posix":
         return
     try:
         folder = _runs_folder()
