@@ -272,12 +272,14 @@ def _parser() -> argparse.ArgumentParser:
 
 def _user_errors() -> tuple[type[BaseException], ...]:
     """The exceptions that mean the user asked for something that cannot be done (one line, status 2)."""
+    from minigan.kernels import SettingError
     from minigan.metrics import MetricError
     from minigan.registry import ConfigError
     from minigan.runner import RunFolderError
     from minigan.serialization import CheckpointError, LogError
 
-    return UsageError, ConfigError, CheckpointError, LogError, MetricError, RunFolderError, OSError, MemoryError
+    return (UsageError, ConfigError, CheckpointError, LogError, MetricError, RunFolderError, SettingError, OSError,
+            MemoryError)
 
 
 def _describe(err: BaseException) -> str:

@@ -321,3 +321,19 @@ def test_a_reader_that_leaves_early_is_no_error():
     process.stdout.close()
     assert process.wait(timeout=60) == 0
     assert process.stderr.read() == b""
+
+
+@pytest.mark.parametrize("setting, fragment", [
+    ("MINIGAN_NUM_THREADS=two", "MINIGAN_NUM_THREADS must be a positive integer, got 'two'"),
+    ("MINIGAN_NUM_THREADS=0", "MINIGAN_NUM_THREADS must be a positive integer, got '0'"),
+    ("MINIGAN_MALLOC=often", "MINIGAN_MALLOC must be 'reuse' or 'system', got 'often'"),
+    ("MINIGAN_KERNELS=fast", "MINIGAN_KERNELS must be one of auto, numba, numpy, got 'fast'"),
+])
+def test_a_bad_environment_setting_is_one_line_with_status_2(setting, fragment, tmp_path):
+    """Settings are read when the work starts (in a fresh process: the policy applies once per process)."""
+    name, value = setting.split("=")
+    run = subprocess.run([sys.executable, "-m", "minigan", "train", "ring8", "--steps", "1", "--out",
+                          str(tmp_path / "run")], env={**os.environ, name: value}, capture_output=True, text=True,
+                         timeout=120)
+    assert run.returncode == 2 and run.stderr.splitlines() == [f"minigan: {fragment}"], run.stderr
+    assert not (tmp_path / "run").exists()

@@ -32,15 +32,20 @@ from types import ModuleType
 from minigan.kernels import memory, reference, threads
 from minigan.kernels.arrays import array_module, is_cupy
 from minigan.kernels.cache import cache_dir
+from minigan.kernels.settings import SettingError
 from minigan.kernels.threads import num_threads, set_num_threads
 
 __all__ = ["array_module", "backend", "set_backend", "kernel_module", "is_cupy", "num_threads",
-           "set_num_threads", "apply_policy", "cache_dir"]
+           "set_num_threads", "apply_policy", "cache_dir", "SettingError"]
 
 _BACKENDS = ("auto", "numba", "numpy")
-_backend = os.environ.get("MINIGAN_KERNELS", "auto").strip().lower() or "auto"
-if _backend not in _BACKENDS:
-    raise ValueError(f"MINIGAN_KERNELS must be one of {_BACKENDS}, got {_backend!r}")
+_backend = os.environ.get("MINIGAN_KERNELS", "auto").strip().lower() or "auto"  # checked at first use
+
+
+def _checked_backend() -> str:
+    if _backend not in _BACKENDS:
+        raise SettingError(f"MINIGAN_KERNELS must be one of {', '.join(_BACKENDS)}, got {_backend!r}")
+    return _backend
 
 _numba_module: ModuleType | None = None
 _numba_failed = False
@@ -74,7 +79,7 @@ def _load_numba() -> ModuleType | None:
 
 
 def _numba() -> ModuleType | None:
-    return None if _backend == "numpy" else _load_numba()
+    return None if _checked_backend() == "numpy" else _load_numba()
 
 
 def kernel_module(x) -> ModuleType:
@@ -121,6 +126,7 @@ def apply_policy() -> int:
     """Apply the thread and memory policies, once per process, when minigan's own work starts; the threads."""
     global _applied
     if not _applied:
+        _checked_backend()
         memory._from_environment()
         _applied = True
     return threads.apply_policy()

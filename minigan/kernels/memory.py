@@ -25,6 +25,8 @@ import ctypes
 import os
 import platform
 
+from minigan.kernels.settings import SettingError
+
 __all__ = ["reuse_freed_memory", "policy"]
 
 _M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3  # mallopt parameters, from glibc's <malloc.h>
@@ -56,6 +58,6 @@ def reuse_freed_memory() -> bool:
 def _from_environment() -> None:
     value = os.environ.get("MINIGAN_MALLOC", "reuse").strip().lower() or "reuse"
     if value not in ("reuse", "system"):
-        raise ValueError(f"MINIGAN_MALLOC must be 'reuse' or 'system', got {value!r}")
+        raise SettingError(f"MINIGAN_MALLOC must be 'reuse' or 'system', got {value!r}")
     if value == "reuse":
         reuse_freed_memory()

@@ -35,6 +35,8 @@ import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from minigan.kernels.settings import SettingError
+
 __all__ = ["num_threads", "set_num_threads", "apply_policy", "policy_threads", "live_runs", "parallel_range"]
 
 _threads: int | None = None
@@ -124,9 +126,9 @@ def policy_threads() -> int:
         try:
             threads = int(value)
         except ValueError:
-            raise ValueError(f"MINIGAN_NUM_THREADS must be a positive integer, got {value!r}") from None
+            raise SettingError(f"MINIGAN_NUM_THREADS must be a positive integer, got {value!r}") from None
         if threads < 1:
-            raise ValueError(f"MINIGAN_NUM_THREADS must be a positive integer, got {value!r}")
+            raise SettingError(f"MINIGAN_NUM_THREADS must be a positive integer, got {value!r}")
         return threads
     if os.environ.get("PYTEST_XDIST_WORKER"):
         return 1
