@@ -143,15 +143,17 @@ def apply_policy() -> int:
     return _threads
 
 
-def parallel_range(n: int, body) -> None:
+def parallel_range(n: int, body, elements: int | None = None, at_least: int = 0) -> None:
     """``body(start, stop)`` over ``range(n)`` split into one contiguous piece per thread, run at once.
 
     ``body`` must release the GIL (numba's ``nogil=True``) and its pieces must
-    write disjoint memory. With one thread it is simply ``body(0, n)``.
+    write disjoint memory. With one thread, or when the call touches fewer than
+    ``at_least`` ``elements`` (too short to gain from splitting), it is simply
+    ``body(0, n)``.
     """
     global _pool
     threads = min(_threads or 1, n)
-    if threads <= 1:
+    if threads <= 1 or (elements is not None and elements < at_least):
         body(0, n)
         return
     if _pool is None:

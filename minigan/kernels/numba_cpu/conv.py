@@ -124,14 +124,6 @@ def _transpose_shape(h, w, kernel_size, dilation, padding, stride):
     return None
 
 
-def _over_channels(channels: int, elements: int, body) -> None:
-    """``body(first, stop)`` over all channels: split across threads when the call is large, else at once."""
-    if elements < _PARALLEL_ELEMENTS:
-        body(0, channels)
-    else:
-        parallel_range(channels, body)
-
-
 def _padded(x, ph, pw):
     if not (ph or pw):
         return np.ascontiguousarray(x)
@@ -159,7 +151,8 @@ def _columns(x, kernel_size, dilation, padding, stride, batch_major: bool):
     cols = np.empty(rows * n * positions, dtype=x.dtype)
     row_step, image_step = (positions, rows * positions) if batch_major else (n * positions, positions)
     padded, sources = _padded(x, ph, pw), _tap_sources(kh, kw, dh, dw, sh, sw, oh, ow, w + 2 * pw)
-    _over_channels(c, cols.size, lambda first, stop: _gather(padded, cols, sources, row_step, image_step, first, stop))
+    parallel_range(c, lambda first, stop: _gather(padded, cols, sources, row_step, image_step, first, stop),
+                   elements=cols.size, at_least=_PARALLEL_ELEMENTS)
     return cols.reshape((n, rows, positions) if batch_major else (rows, n * positions))
 
 
@@ -178,8 +171,9 @@ def _image(cols, output_size, kernel_size, dilation, padding, stride, batch_majo
     out = np.zeros((n, rows // (kh * kw), h, w), dtype=cols.dtype)
     row_step, image_step = (oh * ow, rows * oh * ow) if batch_major else (n * oh * ow, oh * ow)
     targets, flat = _tap_targets(kh, kw, dh, dw, ph, pw, sh, sw, oh, ow, h, w), np.ascontiguousarray(cols).reshape(-1)
-    _over_channels(out.shape[1], flat.size,
-                   lambda first, stop: _scatter_add(flat, out, *targets, row_step, image_step, first, stop))
+    parallel_range(out.shape[1],
+                   lambda first, stop: _scatter_add(flat, out, *targets, row_step, image_step, first, stop),
+                   elements=flat.size, at_least=_PARALLEL_ELEMENTS)
     return out
 
 

@@ -158,13 +158,6 @@ def _affine_backward(g, x, weight, mean, inv_std, grad_x, grad_weight, grad_bias
                 grad_x[b, ch, p] = k * (g[b, ch, p] - mean_g - (x[b, ch, p] - mu) * mean_gx)
 
 
-def _over_channels(channels: int, elements: int, body) -> None:
-    if elements < _PARALLEL_ELEMENTS:
-        body(0, channels)
-    else:
-        parallel_range(channels, body)
-
-
 def batch_norm(x, weight, bias, mean, inv_std):
     """As :func:`minigan.kernels.reference.batch_norm`."""
     cube = _channels(x, (0,) + tuple(range(2, x.ndim)))
@@ -172,7 +165,8 @@ def batch_norm(x, weight, bias, mean, inv_std):
     shift = (bias - mean * inv_std * weight).astype(x.dtype)
     out = np.empty(x.shape, dtype=x.dtype)
     flat = out.reshape(cube.shape)
-    _over_channels(x.shape[1], x.size, lambda first, stop: _affine(cube, scale, shift, flat, first, stop))
+    parallel_range(x.shape[1], lambda first, stop: _affine(cube, scale, shift, flat, first, stop),
+                   elements=x.size, at_least=_PARALLEL_ELEMENTS)
     return out
 
 
@@ -183,7 +177,7 @@ def batch_norm_backward(g, x, weight, mean, inv_std):
     grad_x = np.empty(x.shape, dtype=x.dtype)
     grad_weight, grad_bias = np.empty(x.shape[1]), np.empty(x.shape[1])
     flat = grad_x.reshape(cube.shape)
-    _over_channels(x.shape[1], x.size, lambda first, stop: _affine_backward(
+    parallel_range(x.shape[1], lambda first, stop: _affine_backward(
         g_cube, cube, weight.astype(np.float64), mean.astype(np.float64), inv_std.astype(np.float64), flat,
-        grad_weight, grad_bias, first, stop))
+        grad_weight, grad_bias, first, stop), elements=x.size, at_least=_PARALLEL_ELEMENTS)
     return grad_x, grad_weight.astype(x.dtype), grad_bias.astype(x.dtype)
