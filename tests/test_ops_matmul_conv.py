@@ -31,6 +31,20 @@ def test_matmul_broadcast_batches_and_vectors(shapes):
     gradgradcheck(mg.matmul, [a, b])
 
 
+@settings(max_examples=40)
+@given(m=st.integers(1, 6), k=st.integers(1, 4), n=st.integers(1, 9), transposed=st.booleans())
+def test_matmul_of_every_layout_and_inner_size_matches_numpy(m, k, n, transposed):
+    """The forward's two shortcuts: an outer product (k = 1) as a broadcast multiply, and a row-major matrix times
+    a transposed one, wider than tall, computed as the transpose of the reversed product. Same values, same
+    derivatives."""
+    a = leaf((m, k), 1)
+    w = leaf((n, k), 2) if transposed else leaf((k, n), 2)
+    b = w.T if transposed else w  # w.T: column-major, as Linear's weight.T
+    np.testing.assert_allclose((a @ b).numpy(), a.numpy() @ b.numpy(), rtol=1e-12, atol=1e-12)
+    gradcheck(lambda a, w: a @ (w.T if transposed else w), [a, w])
+    gradgradcheck(lambda a, w: a @ (w.T if transposed else w), [a, w])
+
+
 @pytest.mark.parametrize("sa, sb", [((3,), (3, 2)), ((2, 3), (3,)), ((3,), (3,)), ((4, 2, 3), (3,)),
                                     ((3,), (5, 3, 2)), ((1, 2, 3), (4, 3, 2))])
 def test_matmul_one_dimensional_operands(sa, sb):
