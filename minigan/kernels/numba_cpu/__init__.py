@@ -1,7 +1,7 @@
 """numba twins of the reference kernels: same signatures, same results, faster on the CPU.
 
 Each is a plain loop nest compiled with ``@njit(cache=True, error_model="numpy")``. The large
-ones (im2col, col2im, batch norm) release the GIL and split over channels on the threads of the
+ones (im2col, col2im) release the GIL and split over channels on the threads of the
 policy in :mod:`minigan.kernels.threads`; the rest run serially. All are cached per user
 (:mod:`minigan.kernels.cache`).
 """

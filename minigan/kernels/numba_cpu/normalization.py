@@ -9,9 +9,9 @@ backward pass reads ``g`` and ``xhat`` twice and writes once. Any other
 choice of axes (layer norm) goes to the reference, whose reductions over
 trailing axes NumPy already does well.
 
-Batch norm's fused affine kernels work channel by channel: each channel's
-sums are its own, so a range of channels is independent work, and large
-calls split across minigan's threads.
+Batch norm's fused affine kernels work channel by channel. They stay on one
+thread: split over channels across two threads they ran slower (their loops
+are short and bound by memory traffic; ``docs/performance.md``).
 """
 
 from __future__ import annotations
@@ -20,11 +20,9 @@ import numpy as np
 from numba import njit
 
 from minigan.kernels import reference
-from minigan.kernels.threads import parallel_range
 
 __all__ = ["moments", "standardize", "standardize_backward", "batch_norm", "batch_norm_backward"]
 
-_PARALLEL_ELEMENTS = 1 << 16  # below this a call is too short to be worth splitting
 
 
 @njit(cache=True, error_model="numpy")
@@ -124,22 +122,22 @@ def standardize_backward(g, xhat, x, axes, eps):
     return out
 
 
-@njit(cache=True, error_model="numpy", nogil=True)
-def _affine(x, scale, shift, out, first, stop):
+@njit(cache=True, error_model="numpy")
+def _affine(x, scale, shift, out):
     n, c, length = x.shape
     for b in range(n):
-        for ch in range(first, stop):
+        for ch in range(c):
             a, s = scale[ch], shift[ch]
             for p in range(length):
                 out[b, ch, p] = x[b, ch, p] * a + s
 
 
-@njit(cache=True, error_model="numpy", nogil=True)
-def _affine_backward(g, x, weight, mean, inv_std, grad_x, grad_weight, grad_bias, first, stop):
+@njit(cache=True, error_model="numpy")
+def _affine_backward(g, x, weight, mean, inv_std, grad_x, grad_weight, grad_bias):
     n, c, length = x.shape
     m = n * length
     total_g, total_gx = np.empty(length), np.empty(length)  # per position: elementwise adds that vectorise
-    for ch in range(first, stop):
+    for ch in range(c):
         mu, s = mean[ch], inv_std[ch]
         total_g[:] = 0
         total_gx[:] = 0
@@ -164,9 +162,7 @@ def batch_norm(x, weight, bias, mean, inv_std):
     scale = (inv_std * weight).astype(x.dtype)
     shift = (bias - mean * inv_std * weight).astype(x.dtype)
     out = np.empty(x.shape, dtype=x.dtype)
-    flat = out.reshape(cube.shape)
-    parallel_range(x.shape[1], lambda first, stop: _affine(cube, scale, shift, flat, first, stop),
-                   elements=x.size, at_least=_PARALLEL_ELEMENTS)
+    _affine(cube, scale, shift, out.reshape(cube.shape))
     return out
 
 
@@ -176,8 +172,6 @@ def batch_norm_backward(g, x, weight, mean, inv_std):
     cube, g_cube = _channels(x, axes), _channels(g, axes)
     grad_x = np.empty(x.shape, dtype=x.dtype)
     grad_weight, grad_bias = np.empty(x.shape[1]), np.empty(x.shape[1])
-    flat = grad_x.reshape(cube.shape)
-    parallel_range(x.shape[1], lambda first, stop: _affine_backward(
-        g_cube, cube, weight.astype(np.float64), mean.astype(np.float64), inv_std.astype(np.float64), flat,
-        grad_weight, grad_bias, first, stop), elements=x.size, at_least=_PARALLEL_ELEMENTS)
+    _affine_backward(g_cube, cube, weight.astype(np.float64), mean.astype(np.float64), inv_std.astype(np.float64),
+                     grad_x.reshape(cube.shape), grad_weight, grad_bias)
     return grad_x, grad_weight.astype(x.dtype), grad_bias.astype(x.dtype)
