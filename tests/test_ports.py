@@ -106,3 +106,17 @@ def test_the_port_trains_and_its_losses_match_pytorch(name, tmp_path, capsys):
                   "--netG", _as_torch_file(netG, torch), "--netD", _as_torch_file(netD, torch), capsys=capsys)
     assert len(theirs) == len(ours)
     np.testing.assert_allclose(ours, theirs, rtol=1e-4, atol=2e-6)
+
+
+def test_the_sed_command_in_the_porting_guide_ports_the_dcgan_script_as_the_tests_do(tmp_path):
+    """docs/porting.md shows the DCGAN script ported with ``sed``: its output is exactly :func:`ported`'s."""
+    import shutil
+    import subprocess
+
+    if shutil.which("sed") is None:
+        pytest.skip("needs sed")
+    guide = (PORTS.parent.parent / "docs" / "porting.md").read_text()
+    command = re.search(r"^(sed .*?) > dcgan_minigan\.py$", guide, re.MULTILINE | re.DOTALL).group(1)
+    out = subprocess.run(command.replace("\\\n", " "), shell=True, cwd=PORTS.parent.parent, capture_output=True,
+                         text=True, check=True).stdout
+    assert out == ported((PORTS / "dcgan.py").read_text())
