@@ -54,16 +54,6 @@ def _channel_moments(x):
 
 
 @njit(cache=True, error_model="numpy")
-def _standardize(x, mean, inv_std, out):
-    n, c, length = x.shape
-    for b in range(n):
-        for ch in range(c):
-            m, s = mean[ch], inv_std[ch]
-            for p in range(length):
-                out[b, ch, p] = (x[b, ch, p] - m) * s
-
-
-@njit(cache=True, error_model="numpy")
 def _standardize_backward(g, xhat, inv_std, out):
     n, c, length = g.shape
     total_g, total_gx = np.zeros((c, length)), np.zeros((c, length))
@@ -107,7 +97,7 @@ def standardize(x, axes, eps):
         return reference.standardize(x, axes, eps)
     mean, var = _channel_moments(cube)
     out = np.empty(x.shape, dtype=x.dtype)
-    _standardize(cube, mean, 1 / np.sqrt(var + eps), out.reshape(cube.shape))
+    _centred_affine(cube, mean, 1 / np.sqrt(var + eps), np.zeros_like(mean), out.reshape(cube.shape))
     return out
 
 
@@ -123,13 +113,14 @@ def standardize_backward(g, xhat, x, axes, eps):
 
 
 @njit(cache=True, error_model="numpy")
-def _affine(x, scale, shift, out):
+def _centred_affine(x, mean, scale, shift, out):
+    """``out = (x - mean) * scale + shift`` per channel: standardisation (``shift`` 0) and batch norm alike."""
     n, c, length = x.shape
     for b in range(n):
         for ch in range(c):
-            a, s = scale[ch], shift[ch]
+            m, a, s = mean[ch], scale[ch], shift[ch]
             for p in range(length):
-                out[b, ch, p] = x[b, ch, p] * a + s
+                out[b, ch, p] = (x[b, ch, p] - m) * a + s
 
 
 @njit(cache=True, error_model="numpy")
@@ -159,10 +150,9 @@ def _affine_backward(g, x, weight, mean, inv_std, grad_x, grad_weight, grad_bias
 def batch_norm(x, weight, bias, mean, inv_std):
     """As :func:`minigan.kernels.reference.batch_norm`."""
     cube = _channels(x, (0,) + tuple(range(2, x.ndim)))
-    scale = (inv_std * weight).astype(x.dtype)
-    shift = (bias - mean * inv_std * weight).astype(x.dtype)
     out = np.empty(x.shape, dtype=x.dtype)
-    _affine(cube, scale, shift, out.reshape(cube.shape))
+    _centred_affine(cube, mean.astype(x.dtype), (inv_std * weight).astype(x.dtype), bias.astype(x.dtype),
+                    out.reshape(cube.shape))
     return out
 
 
