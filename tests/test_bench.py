@@ -58,11 +58,21 @@ def test_memory_of_a_step_is_measured_in_a_fresh_process_and_grows_with_the_batc
 
 def test_matrix_flops_are_counted_per_step_and_scale_with_the_batch():
     from minigan.bench.measure import gemm_peak, matrix_flops
-    from minigan.ops import linalg
+    from minigan.ops import convolution, linalg
 
-    forwards = (linalg._matmul.forward, linalg.affine.forward)
+    counted = (linalg._matmul, linalg.affine, convolution._conv2d, convolution._conv_transpose2d)
+    forwards = [p.forward for p in counted]
     for workload in ("mlp", "wgan-gp", "dcgan"):
         small, large = matrix_flops(workload, 4), matrix_flops(workload, 8)
         assert 0 < small and large == 2 * small  # every product in a step is linear in the batch
-    assert (linalg._matmul.forward, linalg.affine.forward) == forwards  # the counters are removed
+    assert [p.forward for p in counted] == forwards  # the counters are removed
+    # DCGAN at batch 1, by hand: G 64->128x7x7 (dense), 128->64 (4x4 over 7x7 inputs), 64->1 (4x4 over 14x14);
+    # D 1->64 (4x4 onto 14x14), 64->128 (4x4 onto 7x7), 128x7x7->1 (dense). Backward costs a layer's forward
+    # products once for its weight and once for its input, each only where needed.
+    g_first, d_first = 2 * 64 * 128 * 49, 2 * 64 * 16 * 196
+    g = g_first + 2 * (128 * 64 * 16 * 49 + 64 * 16 * 196)
+    d = d_first + 2 * (128 * 64 * 16 * 49 + 128 * 49)
+    d_step = g + 2 * d + 2 * (d + d - d_first)  # G without grad; D on real and fake, neither input needs grad
+    g_step = g + d + d + g + (g - g_first)      # D frozen: only its input gradients; the latent needs none
+    assert matrix_flops("dcgan", 1) == d_step + g_step
     assert gemm_peak(size=128, repeats=2) > 0

@@ -1,5 +1,7 @@
 """Layers and their functional forms: gradients to second order, shapes, batch-norm statistics, small layers, losses."""
 
+import dataclasses
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -122,6 +124,40 @@ def test_conv_transpose_is_the_adjoint_of_conv(g):
     lhs = float((F.conv2d(x, w, **geometry) * y).sum().item())
     rhs = float((x * back).sum().item())
     assert lhs == pytest.approx(rhs, rel=1e-10, abs=1e-10)
+
+
+def _graph_sizes(y):
+    """The element counts of every tensor the graph behind ``y`` keeps for backward (y's node's inputs and below)."""
+    sizes, stack, seen = [], [y], set()
+    while stack:
+        t = stack.pop()
+        if t._node is None or id(t) in seen:
+            continue
+        seen.add(id(t))
+        sizes += [x.numel() for x in t._node.inputs]
+        stack += list(t._node.inputs)
+    return sizes
+
+
+@settings(max_examples=25)
+@given(data=st.data(), transposed=st.booleans(), frozen=st.booleans(), bias=st.booleans())
+def test_convolutions_keep_inputs_not_columns_and_a_frozen_weight_gets_no_gradient(data, transposed, frozen, bias):
+    """A convolution's graph holds its input and parameters, never a column matrix (``C*kh*kw`` rows per
+    position) nor an output before its bias, and the input's gradient is the same whether the weight needs
+    one or not."""
+    g = data.draw(strategies.conv_geometries(max_size=7, max_kernel=4, transposed=transposed))
+    if transposed and any(q >= s for q, s in zip(g.output_padding, g.stride)):
+        g = dataclasses.replace(g, output_padding=(0, 0))  # padding past the stride takes a composed path
+    conv = F.conv_transpose2d if transposed else F.conv2d
+    x, w = leaf(*g.input_shape, seed=1), leaf(*g.weight_shape, seed=2, requires_grad=not frozen)
+    b = leaf(g.c_out, seed=3) if bias else None
+    y = conv(x, w, b, **g.kwargs)
+    assert max(_graph_sizes(y)) <= max(x.numel(), w.numel())
+    (y * y).sum().backward()
+    assert (w.grad is None) == frozen
+    x_only = leaf(*g.input_shape, seed=1)
+    (conv(x_only, w.detach(), None if b is None else b.detach(), **g.kwargs) ** 2).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), x_only.grad.numpy(), rtol=1e-12, atol=1e-12)
 
 
 def test_conv_errors_name_the_layer_and_shapes():

@@ -64,7 +64,7 @@ def run_benchmarks(workloads, batches, rounds: int = 5, steps: int = 20, warmup:
 def matrix_flops(workload: str, batch: int) -> int:
     """Floating-point operations (2mnk per product) of the matrix products in one minigan step, counted as they
     run: the convolutions' and linear layers' share of the work, which the GEMM peak bounds."""
-    from minigan.ops import linalg
+    from minigan.ops import convolution, linalg
 
     count = [0]
 
@@ -72,13 +72,16 @@ def matrix_flops(workload: str, batch: int) -> int:
         forward = primitive.forward
 
         def counted(*arrays, **kwargs):
-            count[0] += flops(*arrays)
+            count[0] += flops(*arrays, **kwargs)
             return forward(*arrays, **kwargs)
 
         return forward, counted
 
-    products = {linalg._matmul: lambda a, b: 2 * int(np.prod(a.shape[:-1])) * a.shape[-1] * b.shape[-1],
-                linalg.affine: lambda x, w, b: 2 * int(np.prod(x.shape[:-1])) * w.shape[0] * w.shape[1]}
+    products = {  # each weight entry meets every (image, position) pair once, in a multiply and an add
+        linalg._matmul: lambda a, b: 2 * int(np.prod(a.shape[:-1])) * a.shape[-1] * b.shape[-1],
+        linalg.affine: lambda x, w, b: 2 * int(np.prod(x.shape[:-1])) * w.size,
+        convolution._conv2d: lambda x, w, *bias, output_size, **_: 2 * w.size * x.shape[0] * int(np.prod(output_size)),
+        convolution._conv_transpose2d: lambda x, w, *bias, **_: 2 * w.size * int(np.prod(x.shape)) // x.shape[1]}
     step = _minigan_step(workload, batch)
     step()  # the first step may differ (optimiser state): count a steady one
     originals = {}

@@ -18,6 +18,7 @@ import math
 import numpy as np
 
 from minigan import ops
+from minigan.ops import convolution
 from minigan.autograd import Tensor, no_grad
 from minigan.autograd.creation import Generator, rand
 from minigan.kernels import array_module
@@ -102,6 +103,8 @@ def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, 
     ``(N, O, H_out, W_out)``. A kernel that covers the unpadded image (a
     DCGAN discriminator's last layer) has one position: then :math:`X^\top` is
     the batch flattened to ``(N, C*H*W)``, and :math:`y = X^\top W^\top` needs no im2col.
+    Otherwise the convolution is one primitive (:mod:`minigan.ops.convolution`) that keeps
+    :math:`x`, not :math:`X`, for backward.
     """
     _expect(groups == 1, "conv2d: only groups=1 is implemented")
     _expect_4d("conv2d", input, "(N, C, H, W)")
@@ -118,12 +121,8 @@ def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, 
     _expect(oh >= 1 and ow >= 1, f"conv2d: input {input.shape} is smaller than the dilated kernel "
                                  f"{(kh, kw)} (dilation {dilation}, padding {padding})")
     if (kh, kw) == (h, w) and padding == (0, 0) and dilation == (1, 1):  # one position: a dense layer, no copies
-        out = (input.reshape(n, -1) @ weight.reshape(out_channels, -1).T).reshape(n, out_channels, 1, 1)
-    else:
-        cols = ops.conv.im2col(input, (kh, kw), dilation, padding, stride)  # (C*kh*kw, N*L)
-        out = weight.reshape(out_channels, -1) @ cols                       # (O, N*L)
-        out = ops.conv.col2im(out, (oh, ow), 1)  # (N, O, H_out, W_out): a 1x1 col2im transposes
-    return out if bias is None else out + bias.reshape(1, -1, 1, 1)
+        return linear(input.reshape(n, -1), weight.reshape(out_channels, -1), bias).reshape(n, out_channels, 1, 1)
+    return convolution.conv2d(input, weight, bias, stride, padding, dilation, (oh, ow))
 
 
 def conv_transpose2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1,  # noqa: A002
@@ -163,15 +162,15 @@ def conv_transpose2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, 
     if (h, w) == (1, 1) and padding == (0, 0) and output_padding == (0, 0) and dilation == (1, 1):
         out = (input.reshape(n, c_in) @ weight.reshape(c_in, -1)).reshape(n, c_out, *size)  # a dense layer
         return out if bias is None else out + bias.reshape(1, -1, 1, 1)
-    x = ops.conv.im2col(input, 1)                                               # (C_in, N*H*W): a 1x1 im2col transposes
+    if all(op < s for op, s in zip(output_padding, stride)):  # one primitive, which keeps no columns
+        return convolution.conv_transpose2d(input, weight, bias, stride, padding, dilation, size)
+    # stride <= output_padding < dilation: fold onto the whole canvas, then cut the padding off
+    x = ops.conv.im2col(input, 1)                                               # (C_in, N*H*W): a transpose
     cols = weight.reshape(c_in, -1).T @ x                                       # (C_out*kh*kw, N*H*W)
-    if all(op < s for op, s in zip(output_padding, stride)):
-        out = ops.conv.col2im(cols, size, (kh, kw), dilation, padding, stride)    # (N, C_out, H_out, W_out)
-    else:  # stride <= output_padding < dilation: fold onto the whole canvas, then cut the padding off
-        (ph, pw), (oh, ow) = padding, size
-        canvas = ops.conv.col2im(cols, full, (kh, kw), dilation, 0, stride)     # (N, C_out, *full)
-        canvas = pad(canvas, (0, max(0, pw + ow - full[1]), 0, max(0, ph + oh - full[0])))  # zero rows past it
-        out = canvas[:, :, ph:ph + oh, pw:pw + ow]
+    (ph, pw), (oh, ow) = padding, size
+    canvas = ops.conv.col2im(cols, full, (kh, kw), dilation, 0, stride)         # (N, C_out, *full)
+    canvas = pad(canvas, (0, max(0, pw + ow - full[1]), 0, max(0, ph + oh - full[0])))  # zero rows past it
+    out = canvas[:, :, ph:ph + oh, pw:pw + ow]
     return out if bias is None else out + bias.reshape(1, -1, 1, 1)
 
 
