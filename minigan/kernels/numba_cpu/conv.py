@@ -8,7 +8,7 @@ How they are faster than the reference:
   and ``im2col`` differ only in those two numbers and nothing is transposed
   afterwards;
 - where each kernel tap reads or writes is computed once per geometry, as a
-  table, so the inner loops have no bounds tests: the gather reads a padded
+  table (by NumPy, and kept), so the inner loops have no bounds tests: the gather reads a padded
   copy of the (16 times smaller) input, the scatter-add lists only the
   positions that land inside the image and adds straight into the output;
 - indices are unsigned, which spares numba's negative-index test on every
@@ -23,6 +23,8 @@ How they are faster than the reference:
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 from numba import njit, uint64
 
@@ -34,34 +36,29 @@ _PARALLEL_ELEMENTS = 1 << 17  # below this many column entries a call is too sho
 __all__ = ["unfold", "fold", "im2col", "col2im"]
 
 
-@njit(cache=True, error_model="numpy")
+@functools.lru_cache(maxsize=64)
 def _tap_sources(kh, kw, dh, dw, sh, sw, oh, ow, padded_width):
     """``sources[i*kw + j, a*ow + b]``: the pixel of a padded plane that tap ``(i, j)`` reads for output ``(a, b)``."""
-    sources = np.empty((kh * kw, oh * ow), dtype=np.uint64)
-    for i in range(kh):
-        for j in range(kw):
-            for a in range(oh):
-                for b in range(ow):
-                    sources[i * kw + j, a * ow + b] = (a * sh + i * dh) * padded_width + b * sw + j * dw
-    return sources
+    (i, j), (a, b) = np.divmod(np.arange(kh * kw), kw), np.divmod(np.arange(oh * ow), ow)
+    sources = (a * sh + i[:, None] * dh) * padded_width + b * sw + j[:, None] * dw
+    return _frozen(sources.astype(np.uint64))
 
 
-@njit(cache=True, error_model="numpy")
+@functools.lru_cache(maxsize=64)
 def _tap_targets(kh, kw, dh, dw, ph, pw, sh, sw, oh, ow, h, w):
     """For each tap, the ``count`` output positions that fall inside the image, and the pixels they add to."""
-    count = np.zeros(kh * kw, dtype=np.int64)
-    positions = np.empty((kh * kw, oh * ow), dtype=np.uint64)
-    pixels = np.empty((kh * kw, oh * ow), dtype=np.uint64)
-    for i in range(kh):
-        for j in range(kw):
-            tap = i * kw + j
-            for a in range(oh):
-                for b in range(ow):
-                    y, x = a * sh + i * dh - ph, b * sw + j * dw - pw
-                    if 0 <= y < h and 0 <= x < w:
-                        positions[tap, count[tap]], pixels[tap, count[tap]] = a * ow + b, y * w + x
-                        count[tap] += 1
-    return count, positions, pixels
+    (i, j), (a, b) = np.divmod(np.arange(kh * kw), kw), np.divmod(np.arange(oh * ow), ow)
+    y, x = a * sh + i[:, None] * dh - ph, b * sw + j[:, None] * dw - pw  # (taps, positions)
+    inside = (0 <= y) & (y < h) & (0 <= x) & (x < w)
+    first = np.argsort(~inside, axis=1, kind="stable")  # each tap's positions inside the image, in order, first
+    pixels = np.take_along_axis(np.where(inside, y * w + x, 0), first, axis=1)
+    return (_frozen(inside.sum(axis=1)), _frozen(first.astype(np.uint64)), _frozen(pixels.astype(np.uint64)))
+
+
+def _frozen(table):
+    """A table shared by every call with its geometry: read-only, so no caller can change another's."""
+    table.flags.writeable = False
+    return table
 
 
 @njit(cache=True, error_model="numpy", nogil=True)

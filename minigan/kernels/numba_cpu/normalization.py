@@ -2,10 +2,11 @@
 
 Batch norm reduces over every axis but the channel axis 1, which NumPy does
 in several strided passes with a temporary per pass. Here the input is
-viewed as ``(N, C, L)`` and each statistic is one pass: the images are added
-into a float64 ``(C, L)`` accumulator (an elementwise loop that vectorises,
-unlike a running scalar sum), which is summed over ``L`` at the end. The
-backward pass reads ``g`` and ``xhat`` twice and writes once. Any other
+viewed as ``(N, C, L)`` and each statistic is one pass per channel: the
+images are added into a float64 ``(L,)`` accumulator (an elementwise loop
+that vectorises, unlike a running scalar sum), which is summed at the end.
+The backward pass reads ``g`` and ``x`` twice and writes once; standardising
+is batch norm with :math:`\gamma = 1, \beta = 0`, so both share the kernels. Any other
 choice of axes (layer norm) goes to the reference, whose reductions over
 trailing axes NumPy already does well.
 
@@ -26,48 +27,37 @@ __all__ = ["moments", "standardize", "standardize_backward", "batch_norm", "batc
 
 
 @njit(cache=True, error_model="numpy")
-def _row_means(total, count):
-    """``total.sum(axis=1) / count``, spelled out: numba compiles its reductions seconds slower than loops."""
-    out = np.zeros(total.shape[0])
-    for ch in range(total.shape[0]):
-        for p in range(total.shape[1]):
-            out[ch] += total[ch, p]
-        out[ch] /= count
-    return out
-
-
-@njit(cache=True, error_model="numpy")
-def _channel_moments(x):
+def _channel_moments(x, mean, var, total):
+    """Per channel of ``(N, C, L)`` ``x``, the mean and biased variance into ``mean`` and ``var``; ``total`` is
+    ``(L,)`` scratch. The caller allocates: numba compiles allocations and slice assignments slowly."""
     n, c, length = x.shape
-    total = np.zeros((c, length))
-    for b in range(n):
-        for ch in range(c):
+    for ch in range(c):
+        for p in range(length):
+            total[p] = 0.0
+        for b in range(n):
             for p in range(length):
-                total[ch, p] += x[b, ch, p]
-    mean = _row_means(total, n * length)
-    total[:] = 0
-    for b in range(n):
-        for ch in range(c):
+                total[p] += x[b, ch, p]
+        mu = 0.0
+        for p in range(length):
+            mu += total[p]
+        mu /= n * length
+        for p in range(length):
+            total[p] = 0.0
+        for b in range(n):
             for p in range(length):
-                total[ch, p] += (x[b, ch, p] - mean[ch]) ** 2
-    return mean, _row_means(total, n * length)
+                d = x[b, ch, p] - mu
+                total[p] += d * d
+        sum_squares = 0.0
+        for p in range(length):
+            sum_squares += total[p]
+        mean[ch], var[ch] = mu, sum_squares / (n * length)
 
 
-@njit(cache=True, error_model="numpy")
-def _standardize_backward(g, xhat, inv_std, out):
-    n, c, length = g.shape
-    total_g, total_gx = np.zeros((c, length)), np.zeros((c, length))
-    for b in range(n):
-        for ch in range(c):
-            for p in range(length):
-                total_g[ch, p] += g[b, ch, p]
-                total_gx[ch, p] += g[b, ch, p] * xhat[b, ch, p]
-    mean_g, mean_gx = _row_means(total_g, n * length), _row_means(total_gx, n * length)
-    for b in range(n):
-        for ch in range(c):
-            mg, mgx, s = mean_g[ch], mean_gx[ch], inv_std[ch]
-            for p in range(length):
-                out[b, ch, p] = (g[b, ch, p] - mg - xhat[b, ch, p] * mgx) * s
+def _cube_moments(cube):
+    """``(mean, var)``, float64 ``(C,)``, of a contiguous ``(N, C, L)`` array."""
+    mean, var = np.empty(cube.shape[1]), np.empty(cube.shape[1])
+    _channel_moments(cube, mean, var, np.empty(cube.shape[2]))
+    return mean, var
 
 
 def _channels(x, axes):
@@ -86,7 +76,7 @@ def moments(x, axes):
     cube = _channels(x, axes)
     if cube is None:
         return reference.moments(x, axes)
-    mean, var = _channel_moments(cube)
+    mean, var = _cube_moments(cube)
     return _kept(mean, x), _kept(var, x)
 
 
@@ -95,21 +85,21 @@ def standardize(x, axes, eps):
     cube = _channels(x, axes)
     if cube is None:
         return reference.standardize(x, axes, eps)
-    mean, var = _channel_moments(cube)
+    mean, var = _cube_moments(cube)
     out = np.empty(x.shape, dtype=x.dtype)
-    _centred_affine(cube, mean, 1 / np.sqrt(var + eps), np.zeros_like(mean), out.reshape(cube.shape))
+    scale = (1 / np.sqrt(var + eps)).astype(x.dtype)  # per channel, in x's dtype as batch norm's: one compilation
+    _centred_affine(cube, mean.astype(x.dtype), scale, np.zeros_like(scale), out.reshape(cube.shape))
     return out
 
 
 def standardize_backward(g, xhat, x, axes, eps):
-    """As :func:`minigan.kernels.reference.standardize_backward`."""
+    """As :func:`minigan.kernels.reference.standardize_backward`: batch norm's input gradient with
+    :math:`\gamma = 1`, since :math:`(x - \mu) s = \hat x`."""
     cube = _channels(x, axes)
     if cube is None:
         return reference.standardize_backward(g, xhat, x, axes, eps)
-    _, var = _channel_moments(cube)
-    out = np.empty(g.shape, dtype=g.dtype)
-    _standardize_backward(_channels(g, axes), _channels(xhat, axes), 1 / np.sqrt(var + eps), out.reshape(cube.shape))
-    return out
+    mean, var = _cube_moments(cube)
+    return batch_norm_backward(g, x, np.ones_like(mean), mean, 1 / np.sqrt(var + eps))[0]
 
 
 @njit(cache=True, error_model="numpy")
@@ -124,14 +114,15 @@ def _centred_affine(x, mean, scale, shift, out):
 
 
 @njit(cache=True, error_model="numpy")
-def _affine_backward(g, x, weight, mean, inv_std, grad_x, grad_weight, grad_bias):
+def _affine_backward(g, x, weight, mean, inv_std, grad_x, grad_weight, grad_bias, total_g, total_gx):
+    """Batch norm's three gradients; ``total_g`` and ``total_gx`` are ``(L,)`` scratch, per position sums
+    (elementwise adds that vectorise)."""
     n, c, length = x.shape
     m = n * length
-    total_g, total_gx = np.empty(length), np.empty(length)  # per position: elementwise adds that vectorise
     for ch in range(c):
         mu, s = mean[ch], inv_std[ch]
-        total_g[:] = 0
-        total_gx[:] = 0
+        for p in range(length):
+            total_g[p], total_gx[p] = 0.0, 0.0
         for b in range(n):
             for p in range(length):
                 total_g[p] += g[b, ch, p]
@@ -162,6 +153,7 @@ def batch_norm_backward(g, x, weight, mean, inv_std):
     cube, g_cube = _channels(x, axes), _channels(g, axes)
     grad_x = np.empty(x.shape, dtype=x.dtype)
     grad_weight, grad_bias = np.empty(x.shape[1]), np.empty(x.shape[1])
+    scratch = np.empty((2, cube.shape[2]))
     _affine_backward(g_cube, cube, weight.astype(np.float64), mean.astype(np.float64), inv_std.astype(np.float64),
-                     grad_x.reshape(cube.shape), grad_weight, grad_bias)
+                     grad_x.reshape(cube.shape), grad_weight, grad_bias, *scratch)
     return grad_x, grad_weight.astype(x.dtype), grad_bias.astype(x.dtype)
