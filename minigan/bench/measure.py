@@ -301,7 +301,7 @@ def format_table(header: dict, rows: list[dict], memory: dict | None = None) -> 
     has_torch, has_jax = "torch_ms" in rows[0], any("jax_ms" in r for r in rows)
     has_memory = any(v is not None for m in memory.values() for v in m.values())
     cols = (["workload", "batch", "minigan ms", "steps/s", "max/median", "GFLOP/s"]
-            + (["torch ms", "ratio"] if has_torch else [])
+            + (["torch ms", "ratio", "torch max/median"] if has_torch else [])
             + (["jax ms", "vs jax"] if has_jax else [])
             + (["step MiB"] + (["torch MiB"] if has_torch else []) if has_memory else []))
     lines.append("| " + " | ".join(cols) + " |")
@@ -310,7 +310,7 @@ def format_table(header: dict, rows: list[dict], memory: dict | None = None) -> 
         cells = [r["workload"], str(r["batch"]), f"{r['minigan_ms']:.1f}", f"{r['minigan_steps_per_s']:.1f}",
                  f"{r['minigan_max_over_median']:.2f}", f"{r['minigan_gflops']:.0f}"]
         if has_torch:
-            cells += [f"{r['torch_ms']:.1f}", f"{r['ratio']:.2f}"]
+            cells += [f"{r['torch_ms']:.1f}", f"{r['ratio']:.2f}", f"{r['torch_max_over_median']:.2f}"]
         if has_jax:
             cells += [f"{r['jax_ms']:.1f}", f"{r['ratio_jax']:.2f}"] if "jax_ms" in r else ["", ""]
         if has_memory:

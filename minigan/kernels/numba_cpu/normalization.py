@@ -1,4 +1,4 @@
-"""numba twins of the standardisation kernels, for batch norm's layout.
+r"""numba twins of the standardisation kernels, for batch norm's layout.
 
 Batch norm reduces over every axis but the channel axis 1, which NumPy does
 in several strided passes with a temporary per pass. Here the input is
@@ -93,7 +93,7 @@ def standardize(x, axes, eps):
 
 
 def standardize_backward(g, xhat, x, axes, eps):
-    """As :func:`minigan.kernels.reference.standardize_backward`: batch norm's input gradient with
+    r"""As :func:`minigan.kernels.reference.standardize_backward`: batch norm's input gradient with
     :math:`\gamma = 1`, since :math:`(x - \mu) s = \hat x`."""
     cube = _channels(x, axes)
     if cube is None:
