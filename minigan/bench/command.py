@@ -32,7 +32,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-torch", action="store_true", help="skip PyTorch and JAX even if they are installed")
     p.add_argument("--no-jit", action="store_true", help="skip the compile-time measurement")
     p.add_argument("--memory", action="store_true",
-                   help="also measure the memory a step adds at its peak, each library in a fresh process")
+                   help="also measure the memory a step adds at its peak: each library in fresh processes, the "
+                        "median of three")
     p.add_argument("--json", help="also write the results to this JSON file")
     p.add_argument("--profile", action="store_true",
                    help="instead of timing, profile --steps steps: time per phase, per primitive (forward and "

@@ -244,14 +244,20 @@ print(json.dumps((status("VmHWM:") - before) / 1024))
 """
 
 
-def step_memory(library: str, workload: str, batch: int) -> float | None:
+def step_memory(library: str, workload: str, batch: int, repeats: int = 3) -> float | None:
     """MiB a training step adds to a fresh process at its peak: the highest resident set over two steps less
-    the resident set once kernels, networks, optimisers and data exist (Linux; None elsewhere or on failure)."""
+    the resident set once kernels, networks, optimisers and data exist; the median of ``repeats`` processes,
+    since the allocator's choices move it from one process to the next (Linux; None elsewhere or on failure)."""
     if not Path("/proc/self/clear_refs").exists():
         return None
-    run = subprocess.run([sys.executable, "-c", _MEMORY_PROBE, library, workload, str(batch)],
-                         capture_output=True, text=True)
-    return json.loads(run.stdout.strip().splitlines()[-1]) if run.returncode == 0 else None
+    peaks = []
+    for _ in range(repeats):
+        run = subprocess.run([sys.executable, "-c", _MEMORY_PROBE, library, workload, str(batch)],
+                             capture_output=True, text=True)
+        if run.returncode != 0:
+            return None
+        peaks.append(json.loads(run.stdout.strip().splitlines()[-1]))
+    return statistics.median(peaks)
 
 
 def memory_rows(workloads, batches, with_torch: bool) -> dict[str, dict]:
