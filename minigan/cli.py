@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import tempfile
 import traceback
 import warnings
 from pathlib import Path
@@ -63,14 +62,15 @@ JSON = {".json": ("JSON file", (b"{", b"[", b"\n", b" "))}
 
 def _output(text: str, formats: dict, reading: Path) -> Path:
     """Check an output path before any work: known format, an existing folder we may write to, not the input."""
+    from minigan.serialization import unwritable
+
     out = Path(text)
     if out.suffix.lower() not in formats:
         raise UsageError(f"-o {text}: unknown format {out.suffix or '(no extension)'!r}; the extension decides it: "
                          + ", ".join(f"{suffix} ({name})" for suffix, (name, _) in formats.items()))
     name, starts = formats[out.suffix.lower()]
-    folder = out.parent
-    if not folder.is_dir():
-        raise UsageError(f"-o {text}: folder {folder} does not exist")
+    if (problem := unwritable(out)) is not None:
+        raise UsageError(f"-o {text}: {problem}")
     if out.exists():
         if out.is_dir():
             raise UsageError(f"-o {text} is a folder")
@@ -80,10 +80,6 @@ def _output(text: str, formats: dict, reading: Path) -> Path:
             head = f.read(8)
         if head and not head.startswith(starts):
             raise UsageError(f"-o {text} exists and is not a {name}; refusing to overwrite it")
-    try:  # the one sure test of writability (permissions, read-only file systems, root); leaves no file
-        tempfile.TemporaryFile(dir=folder).close()
-    except OSError as err:
-        raise UsageError(f"-o {text}: cannot write in {folder} ({err.strerror})") from None
     return out
 
 
@@ -272,14 +268,15 @@ def _parser() -> argparse.ArgumentParser:
 
 def _user_errors() -> tuple[type[BaseException], ...]:
     """The exceptions that mean the user asked for something that cannot be done (one line, status 2)."""
+    from minigan.bench import BenchUsageError
     from minigan.kernels import SettingError
     from minigan.metrics import MetricError
     from minigan.registry import ConfigError
     from minigan.runner import RunFolderError
     from minigan.serialization import CheckpointError, LogError
 
-    return (UsageError, ConfigError, CheckpointError, LogError, MetricError, RunFolderError, SettingError, OSError,
-            MemoryError)
+    return (UsageError, ConfigError, CheckpointError, LogError, MetricError, RunFolderError, SettingError,
+            BenchUsageError, OSError, MemoryError)
 
 
 def _describe(err: BaseException) -> str:

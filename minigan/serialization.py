@@ -48,6 +48,7 @@ import math
 import os
 import re
 import secrets
+import tempfile
 import warnings
 from pathlib import Path
 
@@ -63,7 +64,7 @@ except ImportError:  # Windows
     fcntl = None
 
 __all__ = ["CheckpointError", "LogError", "TornLogWarning", "append_jsonl", "atomic_path", "load", "read_jsonl",
-           "remove_partial_files", "save", "write_jsonl"]
+           "remove_partial_files", "save", "unwritable", "write_jsonl"]
 
 FORMAT_VERSION = 1
 METADATA_KEY = "minigan"
@@ -192,6 +193,23 @@ class atomic_path:
         finally:
             self.tmp.unlink(missing_ok=True)  # a no-op after a successful rename
         return False
+
+
+def unwritable(path) -> str | None:
+    """Why a file at ``path`` could not be written, or None: its folder is missing or refuses a new file.
+
+    For commands that check their outputs before long work, so that the work
+    is not lost at the end. Trying is the one sure test (permissions,
+    read-only file systems, root); it leaves no file behind.
+    """
+    folder = Path(path).parent
+    if not folder.is_dir():
+        return f"folder {folder} does not exist"
+    try:
+        tempfile.TemporaryFile(dir=folder).close()
+    except OSError as err:
+        return f"cannot write in {folder} ({err.strerror})"
+    return None
 
 
 def remove_partial_files(folder) -> list[Path]:

@@ -2,6 +2,8 @@
 
 import json
 import os
+import subprocess
+import sys
 
 import pytest
 
@@ -76,3 +78,16 @@ def test_matrix_flops_are_counted_per_step_and_scale_with_the_batch():
     g_step = g + d + d + g + (g - g_first)      # D frozen: only its input gradients; the latent needs none
     assert matrix_flops("dcgan", 1) == d_step + g_step
     assert gemm_peak(size=128, repeats=2) > 0
+
+
+@pytest.mark.parametrize("argv, env, fragment", [
+    (["--json", "nodir/bench.json"], {}, "--json nodir/bench.json: folder nodir does not exist"),
+    (["--profile", "--json", "bench.json"], {}, "--json saves the timing tables"),
+    (["--no-jit"], {"MINIGAN_NUM_THREADS": "two"}, "MINIGAN_NUM_THREADS must be a positive integer, got 'two'"),
+])
+def test_python_m_minigan_bench_reports_a_user_mistake_in_one_line_before_measuring(argv, env, fragment, tmp_path):
+    run = subprocess.run([sys.executable, "-m", "minigan.bench", *argv], cwd=tmp_path, capture_output=True,
+                         text=True, env={**os.environ, **env}, timeout=120)
+    assert run.returncode == 2 and run.stdout == ""  # nothing measured
+    assert run.stderr.splitlines() == [run.stderr.strip()] and fragment in run.stderr
+    assert list(tmp_path.iterdir()) == []

@@ -181,6 +181,9 @@ CASES = _range_cases() + [
     (["bench", "--batch", "0"], None, "argument --batch: must be at least 1, got 0"),
     (["bench", "--rounds", "-1"], None, "argument --rounds: must be at least 1"),
     (["bench", "--workloads", "resnet"], None, "argument --workloads: invalid choice: 'resnet'"),
+    (["bench", "--json", "nodir/bench.json"], None, "--json nodir/bench.json: folder nodir does not exist"),
+    (["bench", "--json", "/sys/bench.json"], None, "--json /sys/bench.json: cannot write in /sys"),
+    (["bench", "--profile", "--json", "bench.json"], None, "--json saves the timing tables, which --profile"),
     (["frobnicate"], None, "invalid choice: 'frobnicate'"),
     ([], None, "the following arguments are required: command"),
     # outputs

@@ -13,8 +13,8 @@ time of the numba kernels in fresh processes, with an empty cache and with
 a warm one. ``--profile`` shows where the time goes instead.
 """
 
-from minigan.bench.command import add_arguments, main, run
+from minigan.bench.command import BenchUsageError, add_arguments, main, run
 from minigan.bench.measure import format_table, jit_times, machine_header, run_benchmarks, run_profiles
 
-__all__ = ["main", "run", "add_arguments", "run_benchmarks", "run_profiles", "jit_times", "machine_header",
-           "format_table"]
+__all__ = ["main", "run", "add_arguments", "BenchUsageError", "run_benchmarks", "run_profiles", "jit_times",
+           "machine_header", "format_table"]

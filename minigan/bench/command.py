@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 
 from minigan.bench.measure import (_load, format_table, gemm_peak, jit_times, machine_header, memory_rows,
                                    run_benchmarks, run_profiles)
 from minigan.bench.steps import _set_threads
+from minigan.kernels.settings import SettingError
 
 def _positive(text: str) -> int:
     """An argparse type: an integer of at least 1."""
@@ -47,10 +49,25 @@ def _passes(threads: int | None) -> list[tuple[str, int | None]]:
     return [("defaults", None), ("one thread each", 1)]
 
 
+class BenchUsageError(Exception):
+    """Options the benchmark cannot honour, found before any measuring: one line and status 2 on the command line."""
+
+
+def _check(args: argparse.Namespace) -> None:
+    """Refuse what would only fail (or be silently dropped) after minutes of measuring."""
+    from minigan.serialization import unwritable
+
+    if args.json and args.profile:
+        raise BenchUsageError("--json saves the timing tables, which --profile does not make; drop one of them")
+    if args.json and (problem := unwritable(args.json)) is not None:
+        raise BenchUsageError(f"--json {args.json}: {problem}")
+
+
 def run(args: argparse.Namespace) -> None:
     """Run the benchmark that ``args`` (from :func:`add_arguments`) describes and print its tables."""
     from minigan import kernels
 
+    _check(args)
     kernels.apply_policy()
     jit, memory = {}, {}
     if not args.no_jit and not args.profile and kernels.backend() == "numba":
@@ -84,5 +101,10 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m minigan.bench",
                                 description="Time one GAN training step, minigan against PyTorch.")
     add_arguments(p)
-    run(p.parse_args(argv))
+    args = p.parse_args(argv)
+    try:
+        run(args)
+    except (BenchUsageError, SettingError) as err:  # as the minigan command reports them
+        print(f"minigan: {err}", file=sys.stderr)
+        return 2
     return 0
