@@ -5,6 +5,7 @@ and float64. One test runs the twins' loop bodies as plain Python (each njit fun
 coverage sees them. No test here measures time.
 """
 
+import contextlib
 import os
 import platform
 import subprocess
@@ -39,6 +40,28 @@ seeds = st.integers(0, 2**32 - 1)
 
 def geometry_args(g):
     return g.kernel_size, g.dilation, g.padding, g.stride
+
+
+@contextlib.contextmanager
+def split_into(threads: int):
+    """Every kernel call split across ``threads``, and convolutions taken one image per chunk."""
+    from minigan.kernels.numba_cpu import activation, conv, convolution, normalization
+
+    before = kernels.num_threads()
+    modules = (activation, conv, convolution, normalization)
+    sizes = [m._PARALLEL_ELEMENTS for m in modules]
+    chunk = convolution._CHUNK_BYTES
+    try:
+        kernels.set_num_threads(threads)
+        for m in modules:
+            m._PARALLEL_ELEMENTS = 0
+        convolution._CHUNK_BYTES = 1
+        yield
+    finally:
+        kernels.set_num_threads(before or 1)
+        for m, size in zip(modules, sizes):
+            m._PARALLEL_ELEMENTS = size
+        convolution._CHUNK_BYTES = chunk
 
 
 # -- convolution: unfold/fold (N, C*kh*kw, L) and im2col/col2im (C*kh*kw, N*L) ----------------------------
@@ -92,20 +115,58 @@ def test_conv_kernels_accept_non_contiguous_input(rng):
     np.testing.assert_array_equal(numba_cpu.im2col(x, *geometry), reference.im2col(x, *geometry))
 
 
+# -- convolution and its two gradients, a chunk of images at a time ------------------------------------------
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("threads", [1, 3])
+@given(g=conv_geometries(max_size=9, max_stride=3), seed=seeds)
+def test_convolution_kernels_match_reference(dtype, threads, g, seed):
+    """conv2d, conv_transpose2d and conv2d_weight in chunks of images, on one thread or split over three."""
+    rng = np.random.default_rng(seed)
+    geometry = g.dilation, g.padding, g.stride
+    x, w, y = (random(rng, shape, dtype) for shape in (g.input_shape, g.weight_shape, g.output_shape))
+    with split_into(threads):
+        got = [numba_cpu.conv2d(x, w, *geometry, g.output_size),
+               numba_cpu.conv_transpose2d(y, w, *geometry, x.shape[2:]),
+               numba_cpu.conv2d_weight(x, y, g.kernel_size, *geometry)]
+    expected = [reference.conv2d(x, w, *geometry, g.output_size),
+                reference.conv_transpose2d(y, w, *geometry, x.shape[2:]),
+                reference.conv2d_weight(x, y, g.kernel_size, *geometry)]
+    for a, b in zip(got, expected):
+        assert a.shape == b.shape and a.dtype == dtype and a.flags.c_contiguous
+        np.testing.assert_allclose(a, b, **tolerance(dtype))
+
+
+@given(g=conv_geometries(), seed=seeds)
+def test_convolution_kernels_are_adjoint(g, seed):
+    r""":math:`\langle \mathrm{conv2d}(x, W), y\rangle = \langle x, \mathrm{conv\_transpose2d}(y, W)\rangle
+    = \langle W, \mathrm{conv2d\_weight}(x, y)\rangle`: the identities the three VJPs rest on."""
+    rng = np.random.default_rng(seed)
+    geometry = g.dilation, g.padding, g.stride
+    x, w, y = (random(rng, shape, np.float64) for shape in (g.input_shape, g.weight_shape, g.output_shape))
+    product = np.vdot(reference.conv2d(x, w, *geometry, g.output_size), y)
+    np.testing.assert_allclose(np.vdot(x, reference.conv_transpose2d(y, w, *geometry, x.shape[2:])), product)
+    np.testing.assert_allclose(np.vdot(w, reference.conv2d_weight(x, y, g.kernel_size, *geometry)), product)
+
+
 # -- rectifiers -----------------------------------------------------------------------------------------------
 
 slopes = st.sampled_from([0.0, 0.01, 0.2, 1.0, 1.5])
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("threads", [1, 3])
 @given(shape=st.lists(st.integers(1, 6), min_size=0, max_size=4).map(tuple), slope=slopes, seed=seeds)
-def test_leaky_relu_kernels_match_reference(dtype, shape, slope, seed):
+def test_rectifier_kernels_match_reference(dtype, threads, shape, slope, seed):
     rng = np.random.default_rng(seed)
     x, g = random(rng, shape, dtype), random(rng, shape, dtype)
     x[rng.random(shape) < 0.2] = 0  # the kink itself: the gradient takes the slope there, as the reference
-    np.testing.assert_allclose(numba_cpu.leaky_relu(x, slope), reference.leaky_relu(x, slope), **tolerance(dtype))
-    np.testing.assert_allclose(numba_cpu.leaky_relu_backward(g, x, slope),
-                               reference.leaky_relu_backward(g, x, slope), **tolerance(dtype))
+    with split_into(threads):
+        y, gx, r = numba_cpu.leaky_relu(x, slope), numba_cpu.leaky_relu_backward(g, x, slope), numba_cpu.relu(-x)
+    np.testing.assert_allclose(y, reference.leaky_relu(x, slope), **tolerance(dtype))
+    np.testing.assert_allclose(gx, reference.leaky_relu_backward(g, x, slope), **tolerance(dtype))
+    np.testing.assert_array_equal(r, reference.relu(-x))
+    assert not np.signbit(r).any()  # max(x, 0) of a negative x is +0, as PyTorch's
 
 
 def test_leaky_relu_kernels_accept_views(rng):
@@ -162,19 +223,22 @@ def normalisation_cases(draw):
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("threads", [1, 3])
 @given(case=normalisation_cases(), seed=seeds, scale=st.floats(0.1, 10), shift=st.floats(-5, 5))
-def test_standardize_kernels_match_reference(dtype, case, seed, scale, shift):
+def test_standardize_kernels_match_reference(dtype, threads, case, seed, scale, shift):
     shape, axes = case
     rng = np.random.default_rng(seed)
     x, g = random(rng, shape, dtype, scale, shift), random(rng, shape, dtype)
     tol = tolerance(dtype)
-    for got, expected in zip(numba_cpu.moments(x, axes), reference.moments(x, axes)):
+    xhat = reference.standardize(x, axes, 1e-5)
+    with split_into(threads):
+        moments = numba_cpu.moments(x, axes)
+        standardized, gx = numba_cpu.standardize(x, axes, 1e-5), numba_cpu.standardize_backward(g, xhat, x, axes, 1e-5)
+    for got, expected in zip(moments, reference.moments(x, axes)):
         assert got.shape == expected.shape and got.dtype == dtype
         np.testing.assert_allclose(got, expected, rtol=tol["rtol"], atol=tol["atol"] * scale**2)
-    xhat = reference.standardize(x, axes, 1e-5)
-    np.testing.assert_allclose(numba_cpu.standardize(x, axes, 1e-5), xhat, rtol=tol["rtol"], atol=10 * tol["atol"])
-    np.testing.assert_allclose(numba_cpu.standardize_backward(g, xhat, x, axes, 1e-5),
-                               reference.standardize_backward(g, xhat, x, axes, 1e-5),
+    np.testing.assert_allclose(standardized, xhat, rtol=tol["rtol"], atol=10 * tol["atol"])
+    np.testing.assert_allclose(gx, reference.standardize_backward(g, xhat, x, axes, 1e-5),
                                rtol=10 * tol["rtol"], atol=10 * tol["atol"] / min(scale, 1))
 
 
@@ -195,12 +259,14 @@ def _batch_norm_inputs(rng, shape, dtype, scale, shift):
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("threads", [1, 3])
 @given(shape=batch_norm_cases(), seed=seeds, scale=st.floats(0.1, 10), shift=st.floats(-5, 5))
-def test_batch_norm_kernels_match_reference(dtype, shape, seed, scale, shift):
+def test_batch_norm_kernels_match_reference(dtype, threads, shape, seed, scale, shift):
     x, g, weight, bias, mean, inv_std = _batch_norm_inputs(np.random.default_rng(seed), shape, dtype, scale, shift)
     tol = tolerance(dtype)
-    y = numba_cpu.batch_norm(x, weight, bias, mean, inv_std)
-    grads = numba_cpu.batch_norm_backward(g, x, weight, mean, inv_std)
+    with split_into(threads):
+        y = numba_cpu.batch_norm(x, weight, bias, mean, inv_std)
+        grads = numba_cpu.batch_norm_backward(g, x, weight, mean, inv_std)
     np.testing.assert_allclose(y, reference.batch_norm(x, weight, bias, mean, inv_std), rtol=tol["rtol"],
                                atol=10 * tol["atol"])
     m = x.size // x.shape[1]
@@ -429,6 +495,70 @@ def test_parallel_range_covers_every_index_once(pieces, threads):
         kernels.set_num_threads(before or 1)
     assert sorted(seen) == list(range(pieces))
 
+
+
+def test_a_split_inside_a_piece_runs_on_its_thread_and_blas_gets_its_threads_back():
+    """Pieces that call BLAS run it single-threaded; afterwards, even after a failure, BLAS has the policy's."""
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+
+    def blas_threads():
+        return {p["num_threads"] for p in threadpoolctl.threadpool_info() if p["user_api"] == "blas"}
+
+    before = kernels.num_threads()
+    seen, inside = [], []
+
+    def piece(first, stop):
+        inside.append(blas_threads())
+        kernels.threads.parallel_range(4, lambda a, b: seen.append((first, a, b)))  # nested: not split again
+
+    def failing(first, stop):
+        raise RuntimeError("a piece failed")
+
+    try:
+        kernels.set_num_threads(2)
+        kernels.threads.parallel_range(2, piece, blas=True)
+        assert sorted(seen) == [(0, 0, 4), (1, 0, 4)] and inside == [{1}, {1}]
+        assert blas_threads() == {2}
+        with pytest.raises(RuntimeError, match="a piece failed"):
+            kernels.threads.parallel_range(2, failing, blas=True)
+        assert blas_threads() == {2}
+    finally:
+        kernels.set_num_threads(before or 1)
+
+
+SPIN = """
+import os, numpy as np
+from threadpoolctl import ThreadpoolController
+import minigan.kernels as k
+servers = [lib.dynlib for lib in ThreadpoolController().select(internal_api="openblas").lib_controllers
+           if lib.threading_layer == "pthreads" and hasattr(lib.dynlib, "openblas_thread_timeout")]
+if not servers:
+    print("no-openblas-server")
+    raise SystemExit
+timeout = servers[0].openblas_thread_timeout
+k.apply_policy()
+before = timeout()
+np.ones((64, 64), np.float32) @ np.ones((64, 64), np.float32)
+k.im2col(np.ones((8, 64, 16, 16), np.float32), (3, 3), (1, 1), (1, 1), (1, 1))  # large enough to split
+print(before, timeout(), "OPENBLAS_THREAD_TIMEOUT" in os.environ)
+"""
+
+
+@pytest.mark.parametrize("setting, expected", [(None, ["0", "18", "False"]), ("25", ["25", "25", "True"])])
+def test_the_first_split_shortens_openblas_spin_unless_the_user_set_it(setting, expected):
+    """Idle OpenBLAS threads would spin for 2**28 cycles and take a core from the pool: once the pool starts, they
+    sleep after 2**18. A timeout in the environment is the user's and stays; minigan's own leaves no trace."""
+    pytest.importorskip("threadpoolctl")
+    pytest.importorskip("numba")
+    env = {k: v for k, v in os.environ.items() if k not in ("OPENBLAS_THREAD_TIMEOUT", "PYTEST_XDIST_WORKER")}
+    env.update(MINIGAN_NUM_THREADS="2", TMPDIR=tempfile.mkdtemp())
+    if setting is not None:
+        env["OPENBLAS_THREAD_TIMEOUT"] = setting
+    out = subprocess.run([sys.executable, "-c", SPIN], env=env, capture_output=True, text=True,
+                         check=True).stdout.split()
+    if out == ["no-openblas-server"]:
+        pytest.skip("NumPy's BLAS is not OpenBLAS with its own threads")
+    assert out == expected
 
 MMAPPED_BYTES = """
 import ctypes, numpy as np, minigan.kernels as k

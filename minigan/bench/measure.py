@@ -81,7 +81,8 @@ def matrix_flops(workload: str, batch: int) -> int:
         linalg._matmul: lambda a, b: 2 * int(np.prod(a.shape[:-1])) * a.shape[-1] * b.shape[-1],
         linalg.affine: lambda x, w, b: 2 * int(np.prod(x.shape[:-1])) * w.size,
         convolution._conv2d: lambda x, w, *bias, output_size, **_: 2 * w.size * x.shape[0] * int(np.prod(output_size)),
-        convolution._conv_transpose2d: lambda x, w, *bias, **_: 2 * w.size * int(np.prod(x.shape)) // x.shape[1]}
+        convolution._conv_transpose2d: lambda x, w, *bias, **_: 2 * w.size * int(np.prod(x.shape)) // x.shape[1],
+        convolution._conv2d_weight: lambda x, y, kernel_size, **_: 2 * x.shape[1] * int(np.prod(kernel_size)) * y.size}
     step = _minigan_step(workload, batch)
     step()  # the first step may differ (optimiser state): count a steady one
     originals = {}

@@ -16,8 +16,18 @@ policy gives every process its share of the cores and no more:
   PID in a per-user folder for as long as it lives (:func:`live_runs`).
 
 The threads serve BLAS and minigan's own pool (:func:`parallel_range`),
-which runs the large numba kernels (im2col, col2im) over channel ranges;
-the two never run at once, so they share the same cores.
+which runs large kernels (convolutions, im2col, col2im, batch norm,
+rectifiers) in one piece per thread; the two never run at once, so they
+share the same cores, and where the pieces call BLAS it runs on one thread
+in each. Between calls, though, OpenBLAS's idle threads spin for 2**28
+clock cycles (a tenth of a second) before they sleep, and a spinning thread
+takes half of its core from the pool's: a col2im right after a product took
+twice as long on two threads. So the first time the pool splits work, idle
+OpenBLAS threads are told to sleep after 2**18 cycles (about 0.1 ms)
+instead (:func:`_shorten_blas_spin`; an ``OPENBLAS_THREAD_TIMEOUT`` set by
+the user is kept). Runs that never split work (small arrays, no
+convolutions) keep the long spin, which hands consecutive small products to
+awake threads.
 
 Importing minigan changes nothing in the process. The policy applies when
 minigan's own work starts (a :class:`~minigan.train.Trainer` is built, the
@@ -30,8 +40,10 @@ measurements.
 from __future__ import annotations
 
 import atexit
+import functools
 import os
 import tempfile
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -42,6 +54,7 @@ __all__ = ["num_threads", "set_num_threads", "apply_policy", "policy_threads", "
 _threads: int | None = None
 _pool: ThreadPoolExecutor | None = None
 _registered: Path | None = None
+_BLAS_SPIN = 18  # log2 of the clock cycles an idle OpenBLAS thread spins once the pool is in use
 
 
 def num_threads() -> int | None:
@@ -143,23 +156,85 @@ def apply_policy() -> int:
     return _threads
 
 
-def parallel_range(n: int, body, elements: int | None = None, at_least: int = 0) -> None:
+def parallel_range(n: int, body, elements: int | None = None, at_least: int = 0, blas: bool = False) -> None:
     """``body(start, stop)`` over ``range(n)`` split into one contiguous piece per thread, run at once.
 
-    ``body`` must release the GIL (numba's ``nogil=True``) and its pieces must
-    write disjoint memory. With one thread, or when the call touches fewer than
-    ``at_least`` ``elements`` (too short to gain from splitting), it is simply
-    ``body(0, n)``.
+    ``body`` must release the GIL (numba's ``nogil=True``, NumPy's loops and
+    BLAS do) and its pieces must write disjoint memory. With one thread, when
+    the call touches fewer than ``at_least`` ``elements`` (too short to gain
+    from splitting), or inside a piece of another split, it is simply
+    ``body(0, n)``. With ``blas`` the pieces call BLAS, which then runs on
+    one thread in each: the pool's threads take the place of BLAS's.
     """
     global _pool
     threads = min(_threads or 1, n)
-    if threads <= 1 or (elements is not None and elements < at_least):
+    if threads <= 1 or getattr(_piece, "running", False) or (elements is not None and elements < at_least):
         body(0, n)
         return
     if _pool is None:
+        _shorten_blas_spin()
         _pool = ThreadPoolExecutor(_threads, thread_name_prefix="minigan-kernel")
     bounds = [n * i // threads for i in range(threads + 1)]
-    futures = [_pool.submit(body, bounds[i], bounds[i + 1]) for i in range(1, threads)]
-    body(bounds[0], bounds[1])  # the calling thread takes the first piece
-    for future in futures:
-        future.result()
+    if blas:
+        _set_blas_threads(1)
+    try:
+        futures = [_pool.submit(_run_piece, body, bounds[i], bounds[i + 1]) for i in range(1, threads)]
+        _run_piece(body, bounds[0], bounds[1])  # the calling thread takes the first piece
+        for future in futures:
+            future.result()
+    finally:
+        if blas:
+            _set_blas_threads(_threads)
+
+
+_piece = threading.local()  # ``running`` while this thread runs a piece of a split
+
+
+def _run_piece(body, start: int, stop: int) -> None:
+    _piece.running = True
+    try:
+        body(start, stop)
+    finally:
+        _piece.running = False
+
+
+@functools.cache
+def _blas_libraries() -> tuple:
+    """threadpoolctl's controllers of the BLAS libraries loaded now (NumPy's among them), found once."""
+    try:
+        from threadpoolctl import ThreadpoolController
+    except ImportError:
+        return ()
+    return tuple(ThreadpoolController().select(user_api="blas").lib_controllers)
+
+
+def _set_blas_threads(n: int) -> None:
+    for library in _blas_libraries():
+        library.set_num_threads(n)
+
+
+_spin_shortened = False
+
+
+def _shorten_blas_spin() -> None:
+    """Once per process: idle OpenBLAS threads sleep after ``2**_BLAS_SPIN`` cycles (see the module docstring).
+
+    OpenBLAS reads ``OPENBLAS_THREAD_TIMEOUT`` when it starts its threads, so
+    the variable is set just long enough to be read, and the threads (idle:
+    this runs between BLAS calls) are restarted. Only for OpenBLAS's own
+    pthreads server, and only where it exports the two functions.
+    """
+    global _spin_shortened
+    if _spin_shortened or "OPENBLAS_THREAD_TIMEOUT" in os.environ:
+        return
+    _spin_shortened = True
+    servers = [lib.dynlib for lib in _blas_libraries()
+               if lib.internal_api == "openblas" and lib.threading_layer == "pthreads"
+               and all(hasattr(lib.dynlib, name) for name in ("openblas_read_env", "blas_thread_shutdown_"))]
+    os.environ["OPENBLAS_THREAD_TIMEOUT"] = str(_BLAS_SPIN)
+    try:
+        for server in servers:
+            server.openblas_read_env()
+            server.blas_thread_shutdown_()  # the next call starts them again, with the short spin
+    finally:
+        del os.environ["OPENBLAS_THREAD_TIMEOUT"]

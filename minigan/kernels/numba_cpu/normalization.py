@@ -10,9 +10,10 @@ is batch norm with :math:`\gamma = 1, \beta = 0`, so both share the kernels. Any
 choice of axes (layer norm) goes to the reference, whose reductions over
 trailing axes NumPy already does well.
 
-Batch norm's fused affine kernels work channel by channel. They stay on one
-thread: split over channels across two threads they ran slower (their loops
-are short and bound by memory traffic; ``docs/performance.md``).
+The kernels release the GIL and large calls split across minigan's threads
+(:func:`minigan.kernels.threads.parallel_range`): the statistics and the
+backward pass over ranges of channels, each range with its own scratch, the
+affine map over ranges of images.
 """
 
 from __future__ import annotations
@@ -21,17 +22,20 @@ import numpy as np
 from numba import njit
 
 from minigan.kernels import reference
+from minigan.kernels.threads import parallel_range
 
 __all__ = ["moments", "standardize", "standardize_backward", "batch_norm", "batch_norm_backward"]
 
+_PARALLEL_ELEMENTS = 1 << 18  # below this a call is too short to be worth splitting (an MLP layer at batch 256)
 
 
-@njit(cache=True, error_model="numpy")
-def _channel_moments(x, mean, var, total):
-    """Per channel of ``(N, C, L)`` ``x``, the mean and biased variance into ``mean`` and ``var``; ``total`` is
-    ``(L,)`` scratch. The caller allocates: numba compiles allocations and slice assignments slowly."""
+@njit(cache=True, error_model="numpy", nogil=True)
+def _channel_moments(x, mean, var, total, first, stop):
+    """Per channel ``first`` to ``stop`` (exclusive) of ``(N, C, L)`` ``x``, the mean and biased variance into
+    ``mean`` and ``var``; ``total`` is ``(L,)`` scratch. The caller allocates: numba compiles allocations and
+    slice assignments slowly."""
     n, c, length = x.shape
-    for ch in range(c):
+    for ch in range(first, stop):
         for p in range(length):
             total[p] = 0.0
         for b in range(n):
@@ -56,8 +60,18 @@ def _channel_moments(x, mean, var, total):
 def _cube_moments(cube):
     """``(mean, var)``, float64 ``(C,)``, of a contiguous ``(N, C, L)`` array."""
     mean, var = np.empty(cube.shape[1]), np.empty(cube.shape[1])
-    _channel_moments(cube, mean, var, np.empty(cube.shape[2]))
+    _over_channels(cube, lambda first, stop: _channel_moments(cube, mean, var, np.empty(cube.shape[2]), first, stop))
     return mean, var
+
+
+def _over_channels(cube, body):
+    """``body(first, stop)`` over the channels of ``cube``, split across threads when the call is large."""
+    parallel_range(cube.shape[1], body, elements=cube.size, at_least=_PARALLEL_ELEMENTS)
+
+
+def _over_images(cube, body):
+    """``body(first, stop)`` over the images of ``cube``, split across threads when the call is large."""
+    parallel_range(cube.shape[0], body, elements=cube.size, at_least=_PARALLEL_ELEMENTS)
 
 
 def _channels(x, axes):
@@ -88,7 +102,7 @@ def standardize(x, axes, eps):
     mean, var = _cube_moments(cube)
     out = np.empty(x.shape, dtype=x.dtype)
     scale = (1 / np.sqrt(var + eps)).astype(x.dtype)  # per channel, in x's dtype as batch norm's: one compilation
-    _centred_affine(cube, mean.astype(x.dtype), scale, np.zeros_like(scale), out.reshape(cube.shape))
+    _centred_affine_over_images(cube, mean.astype(x.dtype), scale, np.zeros_like(scale), out)
     return out
 
 
@@ -102,24 +116,31 @@ def standardize_backward(g, xhat, x, axes, eps):
     return batch_norm_backward(g, x, np.ones_like(mean), mean, 1 / np.sqrt(var + eps))[0]
 
 
-@njit(cache=True, error_model="numpy")
-def _centred_affine(x, mean, scale, shift, out):
-    """``out = (x - mean) * scale + shift`` per channel: standardisation (``shift`` 0) and batch norm alike."""
+@njit(cache=True, error_model="numpy", nogil=True)
+def _centred_affine(x, mean, scale, shift, out, first, stop):
+    """``out = (x - mean) * scale + shift`` per channel, for images ``first`` to ``stop`` (exclusive):
+    standardisation (``shift`` 0) and batch norm alike."""
     n, c, length = x.shape
-    for b in range(n):
+    for b in range(first, stop):
         for ch in range(c):
             m, a, s = mean[ch], scale[ch], shift[ch]
             for p in range(length):
                 out[b, ch, p] = (x[b, ch, p] - m) * a + s
 
 
-@njit(cache=True, error_model="numpy")
-def _affine_backward(g, x, weight, mean, inv_std, grad_x, grad_weight, grad_bias, total_g, total_gx):
-    """Batch norm's three gradients; ``total_g`` and ``total_gx`` are ``(L,)`` scratch, per position sums
-    (elementwise adds that vectorise)."""
+def _centred_affine_over_images(cube, mean, scale, shift, out):
+    """:func:`_centred_affine` of a ``(N, C, L)`` cube into ``out``, an array of the cube's size."""
+    target = out.reshape(cube.shape)
+    _over_images(cube, lambda first, stop: _centred_affine(cube, mean, scale, shift, target, first, stop))
+
+
+@njit(cache=True, error_model="numpy", nogil=True)
+def _affine_backward(g, x, weight, mean, inv_std, grad_x, grad_weight, grad_bias, total_g, total_gx, first, stop):
+    """Batch norm's three gradients for channels ``first`` to ``stop`` (exclusive); ``total_g`` and
+    ``total_gx`` are ``(L,)`` scratch, per position sums (elementwise adds that vectorise)."""
     n, c, length = x.shape
     m = n * length
-    for ch in range(c):
+    for ch in range(first, stop):
         mu, s = mean[ch], inv_std[ch]
         for p in range(length):
             total_g[p], total_gx[p] = 0.0, 0.0
@@ -142,8 +163,8 @@ def batch_norm(x, weight, bias, mean, inv_std):
     """As :func:`minigan.kernels.reference.batch_norm`."""
     cube = _channels(x, (0,) + tuple(range(2, x.ndim)))
     out = np.empty(x.shape, dtype=x.dtype)
-    _centred_affine(cube, mean.astype(x.dtype), (inv_std * weight).astype(x.dtype), bias.astype(x.dtype),
-                    out.reshape(cube.shape))
+    _centred_affine_over_images(cube, mean.astype(x.dtype), (inv_std * weight).astype(x.dtype),
+                                bias.astype(x.dtype), out)
     return out
 
 
@@ -153,7 +174,8 @@ def batch_norm_backward(g, x, weight, mean, inv_std):
     cube, g_cube = _channels(x, axes), _channels(g, axes)
     grad_x = np.empty(x.shape, dtype=x.dtype)
     grad_weight, grad_bias = np.empty(x.shape[1]), np.empty(x.shape[1])
-    scratch = np.empty((2, cube.shape[2]))
-    _affine_backward(g_cube, cube, weight.astype(np.float64), mean.astype(np.float64), inv_std.astype(np.float64),
-                     grad_x.reshape(cube.shape), grad_weight, grad_bias, *scratch)
+    weight, mean, inv_std = (np.asarray(a, dtype=np.float64) for a in (weight, mean, inv_std))
+    _over_channels(cube, lambda first, stop: _affine_backward(
+        g_cube, cube, weight, mean, inv_std, grad_x.reshape(cube.shape), grad_weight, grad_bias,
+        *np.empty((2, cube.shape[2])), first, stop))
     return grad_x, grad_weight.astype(x.dtype), grad_bias.astype(x.dtype)

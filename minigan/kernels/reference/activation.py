@@ -13,7 +13,12 @@ from __future__ import annotations
 
 from minigan.kernels.arrays import array_module
 
-__all__ = ["leaky_relu", "leaky_relu_backward", "softplus"]
+__all__ = ["relu", "leaky_relu", "leaky_relu_backward", "softplus"]
+
+
+def relu(x):
+    r""":math:`y = \max(x, 0)`: leaky ReLU with :math:`a = 0`, except that a negative input gives :math:`+0`."""
+    return array_module(x).maximum(x, 0)
 
 
 def leaky_relu(x, negative_slope: float):
