@@ -29,10 +29,12 @@ _PARALLEL_ELEMENTS = 1 << 17  # below this many column entries a call is too sho
 def _over_chunks(images: int, column_bytes: int, piece) -> None:
     """``piece(chunks)`` once per thread, ``chunks`` its ``(start, stop)`` ranges of images, each with about
     :data:`_CHUNK_BYTES` of columns (``column_bytes`` per image)."""
-    step = max(1, _CHUNK_BYTES // column_bytes)
+    most = max(1, _CHUNK_BYTES // column_bytes)  # images per chunk
 
     def chunked(first, stop):
-        piece([(start, min(start + step, stop)) for start in range(first, stop, step)])
+        count = -(-(stop - first) // most)  # chunks of equal size, no small remainder
+        bounds = [first + (stop - first) * i // count for i in range(count + 1)]
+        piece(list(zip(bounds[:-1], bounds[1:])))
 
     parallel_range(images, chunked, elements=images * column_bytes // 4, at_least=_PARALLEL_ELEMENTS, blas=True)
 
@@ -77,10 +79,10 @@ def conv2d_weight(x, y, kernel_size: Pair, dilation: Pair, padding: Pair, stride
     sums = []
 
     def piece(chunks):
-        total = np.zeros((out_channels, taps), dtype=x.dtype)
+        total = np.zeros((taps, out_channels), dtype=x.dtype)  # the transpose: X y^T runs faster than y X^T
         for start, stop in chunks:
-            total += _rows(y[start:stop]) @ im2col(x[start:stop], kernel_size, dilation, padding, stride).T
+            total += im2col(x[start:stop], kernel_size, dilation, padding, stride) @ _rows(y[start:stop]).T
         sums.append(total)
 
     _over_chunks(n, taps * int(np.prod(y.shape[2:])) * x.itemsize, piece)
-    return sum(sums).reshape(out_channels, x.shape[1], *kernel_size)
+    return np.ascontiguousarray(sum(sums).T).reshape(out_channels, x.shape[1], *kernel_size)
