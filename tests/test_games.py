@@ -22,15 +22,18 @@ from minigan.testing.modules import parameters_replaced
 from minigan.train import config as cfg
 from minigan.train.setup import build_data, build_game
 
-FAMILIES = {"gan": "mlp-digits", "cgan": "cgan-digits", "acgan": "acgan-digits", "infogan": "infogan-digits"}
+FAMILIES = {"gan": "mlp-digits", "cgan": "cgan-digits", "acgan": "acgan-digits", "infogan": "infogan-digits",
+            "bigan": "bigan-digits"}
+TINY_OPTIONS = {"cgan-digits": ["game.embedding_dim=2"], "acgan-digits": ["game.embedding_dim=2"],
+                "infogan-digits": ["game.categories=3", "game.q_hidden=4"],
+                # spectral norm's power iteration moves the weights on every training-mode call: no fixed function
+                "bigan-digits": ["model.spectral_norm=false"]}
 TINY = ["model.g_width=2", "model.d_width=2", "model.latent_dim=2", "model.g_hidden=[4]", "model.d_hidden=[4]",
         "data.batch_size=4"]
 
 
 def tiny_game(recipe: str, *extra: str, model: str = "mlp"):
-    overrides = [f"model.name={model}", *TINY, *extra]
-    if recipe != "mlp-digits":
-        overrides += ["game.embedding_dim=2"] if "infogan" not in recipe else ["game.categories=3", "game.q_hidden=4"]
+    overrides = [f"model.name={model}", *TINY, *TINY_OPTIONS.get(recipe, []), *extra]
     config = cfg.apply_overrides(cfg.load_recipe(recipe), overrides)
     mg.manual_seed(config["train"]["seed"])
     game = build_game(config, build_data(config))
@@ -76,7 +79,8 @@ def check(objective, params):
 
 CASES = [("gan", "mlp", []), ("gan", "dcgan", ["loss.name=ragan"]), ("cgan", "mlp", []), ("cgan", "dcgan", []),
          ("cgan", "mlp", ["game.projection=true"]), ("acgan", "dcgan", []), ("acgan", "mlp", ["loss.name=hinge"]),
-         ("infogan", "mlp", []), ("infogan", "dcgan", ["game.learn_std=true"])]
+         ("infogan", "mlp", []), ("infogan", "dcgan", ["game.learn_std=true"]), ("bigan", "mlp", []),
+         ("bigan", "dcgan", ["loss.name=hinge"])]
 
 
 @pytest.mark.parametrize("family,model,extra", CASES)
@@ -206,6 +210,57 @@ def test_infogan_objectives_add_the_information_term_to_both_players():
     assert d_value == pytest.approx(_softplus(-real_out).mean() + _softplus(fake_out).mean() + 2.0 * info, rel=1e-12)
 
 
+def test_bigan_objectives_are_the_bigan_equation_and_g_and_e_play_it_with_the_labels_swapped():
+    game, _ = tiny_game("bigan-digits")
+    batch, seed = real_batch(game), 13
+    d_value, z = _values(game, batch, seed)
+    with mg.no_grad():
+        real_out = game.D(batch.x, game.E(batch.x)).numpy()
+        fake_out = game.D(game.G(mg.tensor(z)), mg.tensor(z)).numpy()
+        mg.manual_seed(seed)
+        g_value = game.g_objective(batch).loss.item()
+    assert d_value == pytest.approx(_softplus(-real_out).mean() + _softplus(fake_out).mean(), rel=1e-12)
+    assert g_value == pytest.approx(_softplus(real_out).mean() + _softplus(-fake_out).mean(), rel=1e-12)
+
+
+def test_bigan_generator_player_updates_g_and_e_and_its_gradient_reaches_both():
+    game, _ = tiny_game("bigan-digits")
+    critic, generator = game.players
+    assert critic.updates == ("D",) and generator.updates == ("G", "E")
+    objective, params = objective_of(game, generator, real_batch(game), seed=3)
+    assert len(params) == len(list(game.G.parameters())) + len(list(game.E.parameters()))
+    objective(*params).backward()
+    assert all(p.grad is not None and np.abs(p.grad.numpy()).sum() > 0 for p in params)
+
+
+@pytest.mark.parametrize("model", ["mlp", "dcgan"])
+def test_bigan_gradient_penalty_is_taken_on_the_joined_pairs(model):
+    """The penalty's critic is D on ``[x; z]`` split back; on the objective's own pairs it is D's output."""
+    game, _ = tiny_game("bigan-digits", model=model)
+    objective = game.d_objective(real_batch(game))
+    assert objective.real.shape == (3, 64 + game.latent_dim) == objective.fake.shape
+    x, code = objective.real[:, :64].reshape(3, 1, 8, 8), objective.real[:, 64:]
+    np.testing.assert_array_equal(objective.critic(objective.real).numpy(), game.D(x, code).numpy())
+    penalty = losses.gradient_penalty(objective.critic, objective.real, objective.fake)
+    penalty.backward()  # the penalty reaches D's weights (not its last bias, which no input gradient depends on)
+    assert sum(np.abs(p.grad.numpy()).sum() for p in game.D.parameters() if p.grad is not None) > 0
+
+
+def test_bigan_encodes_reconstructs_and_draws_real_samples_beside_their_reconstructions():
+    game, _ = tiny_game("bigan-digits")
+    x = game.data.samples[:5]
+    codes = game.encode(x)
+    assert codes.shape == (5, game.latent_dim)
+    np.testing.assert_array_equal(game.reconstruct(x), game.sample(5, z=codes))
+    grid, columns = game.sample_grid(18, mg.Generator(0))
+    assert columns == 4 and grid.shape == (16, 1, 8, 8)  # two pairs of rows of four
+    real, again = grid[:4], grid[4:8]
+    assert any(np.array_equal(r, s) for r in real for s in game.data.samples.astype(real.dtype))
+    np.testing.assert_allclose(again, game.reconstruct(real), rtol=1e-12, atol=1e-12)
+    with pytest.raises(ValueError, match="latents of shape"):
+        game.D(mg.tensor(x), mg.zeros(5, game.latent_dim + 1, dtype=np.float64))
+
+
 # -- sampling with labels and codes -----------------------------------------------------------------------------
 
 @pytest.mark.parametrize("family", ["cgan", "acgan"])
@@ -245,7 +300,7 @@ def test_infogan_sampling_takes_categories_and_continuous_codes():
 
 
 def test_every_family_is_registered_with_its_options():
-    assert {"gan", "cgan", "acgan", "infogan"} <= set(GAMES.available())
+    assert {"gan", "cgan", "acgan", "infogan", "bigan"} <= set(GAMES.available())
     assert GAMES.options("cgan") == {"embedding_dim": 16, "projection": False}
     assert set(GAMES.options("infogan")) == {"categories", "continuous", "info_weight", "continuous_weight",
                                              "learn_std", "q_hidden"}
@@ -257,6 +312,8 @@ def test_every_family_is_registered_with_its_options():
     ("acgan-digits", ["model.pack=2"], "model.pack must be 1"),
     ("cgan-digits", ["data.name=ring8", "model.name=mlp"], "needs labelled data"),
     ("dcgan-digits", ["loss.name=ebgan"], "autoencoder discriminator"),
+    ("bigan-digits", ["loss.name=began"], "autoencoder discriminator"),
+    ("bigan-digits", ["model.pack=2"], "model.pack must be 1"),
 ])
 def test_a_family_refuses_settings_it_cannot_play(recipe, extra, message):
     config = cfg.apply_overrides(cfg.load_recipe(recipe), extra)

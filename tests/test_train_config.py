@@ -5,7 +5,8 @@ from hypothesis import strategies as st
 from minigan.train import config as cfg
 
 EXPECTED_RECIPES = {"dcgan-digits", "mlp-digits", "wgan-digits", "wgan-gp-digits", "lsgan-digits", "sngan-digits",
-                    "ring8", "grid25", "wgan-gp-grid25", "cgan-digits", "acgan-digits", "infogan-digits"}
+                    "ring8", "grid25", "wgan-gp-grid25", "cgan-digits", "acgan-digits", "infogan-digits",
+                    "bigan-digits"}
 
 
 def test_every_promised_recipe_ships_and_is_complete():

@@ -11,6 +11,7 @@ from minigan.games.gan import GAN
 from minigan.games.cgan import ConditionalGAN, LabelledGame
 from minigan.games.acgan import ACGAN
 from minigan.games.infogan import InfoGAN
+from minigan.games.bigan import BiGAN
 
 __all__ = ["GAMES", "Game", "Objective", "Player", "evaluating", "GAN", "ConditionalGAN", "LabelledGame", "ACGAN",
-           "InfoGAN"]
+           "InfoGAN", "BiGAN"]

@@ -29,14 +29,15 @@ def generator(model: dict, data: DataSource, latent_dim: int) -> nn.Module:
     return DCGANGenerator(latent_dim, size, channels, model["g_width"], model["g_batch_norm"], model["self_attention"])
 
 
-def discriminator(model: dict, data: DataSource, extra_channels: int = 0) -> nn.Module:
-    """D: samples -> one output each; ``extra_channels`` more input channels (or features) for conditioning."""
+def discriminator(model: dict, data: DataSource, extra_channels: int = 0, outputs: int = 1) -> nn.Module:
+    """D: samples -> ``outputs`` values each (one logit; a latent code for an encoder); ``extra_channels`` more
+    input channels (or features) for conditioning."""
     _check(model, data)
     m = model
     shape = (data.shape[0] + extra_channels, *data.shape[1:])  # channels of images, features of flat samples
     if m["name"] == "mlp":
         return MLPDiscriminator(shape, m["d_hidden"], spectral_norm=m["spectral_norm"],
-                                minibatch_std=m["minibatch_std"], pack=m["pack"])
+                                minibatch_std=m["minibatch_std"], pack=m["pack"], outputs=outputs)
     channels, size = shape[0], shape[1]
     return DCGANDiscriminator(size, channels, m["d_width"], m["d_batch_norm"], m["spectral_norm"], m["minibatch_std"],
-                              m["self_attention"], m["pack"])
+                              m["self_attention"], m["pack"], outputs)

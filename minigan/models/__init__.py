@@ -1,6 +1,8 @@
 """Generator and discriminator families: MLP (Goodfellow et al. 2014) and DCGAN (Radford et al. 2015),
-the conditional wrappers (cGAN, projection discriminator, ACGAN) and InfoGAN's Q head."""
+the conditional wrappers (cGAN, projection discriminator, ACGAN), InfoGAN's Q head and BiGAN's discriminator of
+(sample, latent) pairs."""
 
+from minigan.models.bidirectional import JointDiscriminator
 from minigan.models.common import dcgan_init_
 from minigan.models.conditional import (AuxiliaryClassifierDiscriminator, ConcatDiscriminator, ConditionalGenerator,
                                         LatentCodeHead, ProjectionDiscriminator)
@@ -10,5 +12,5 @@ from minigan.models.mlp import MLPDiscriminator, MLPGenerator
 __all__ = [
     "MLPGenerator", "MLPDiscriminator", "DCGANGenerator", "DCGANDiscriminator", "dcgan_plan", "dcgan_init_",
     "ConditionalGenerator", "ConcatDiscriminator", "ProjectionDiscriminator", "AuxiliaryClassifierDiscriminator",
-    "LatentCodeHead",
+    "LatentCodeHead", "JointDiscriminator",
 ]

@@ -99,6 +99,16 @@ class ConditionalGenerator(nn.Module):
         return f"num_classes={self.num_classes}, embedding_dim={self.embedding_dim}, latent_dim={self.latent_dim}"
 
 
+def appended(x, e):
+    r"""``[x; e]`` along axis 1: ``e`` ``(N, k)`` as :math:`k` more features of flat samples ``(N, d)``, or as
+    :math:`k` constant maps after the channels of images ``(N, C, H, W)``. The maps are a broadcast, so
+    :math:`\bar e` sums :math:`\bar x` over each map's pixels."""
+    n, k = e.shape
+    if x.ndim > 2:
+        e = ops.broadcast_to(e.reshape((n, k) + (1,) * (x.ndim - 2)), shape=(n, k) + x.shape[2:])
+    return ops.cat([x, e], 1)
+
+
 class ConcatDiscriminator(nn.Module):
     r"""A discriminator conditioned on a class label by appending a learned label embedding to its input.
 
@@ -134,12 +144,7 @@ class ConcatDiscriminator(nn.Module):
         """``[x; E_y]``: the input with the label embedding appended along axis 1, ``(N, C + k, ...)``."""
         if x.ndim < 2:
             raise ValueError(f"ConcatDiscriminator: expected samples of shape (N, C, ...) or (N, d), got {x.shape}")
-        y = _check_labels("ConcatDiscriminator", y, x.shape[0])
-        n, k = x.shape[0], self.embedding_dim
-        e = self.embedding(y)                                                     # (N, k)
-        if x.ndim > 2:
-            e = ops.broadcast_to(e.reshape((n, k) + (1,) * (x.ndim - 2)), shape=(n, k) + x.shape[2:])
-        return ops.cat([x, e], 1)
+        return appended(x, self.embedding(_check_labels("ConcatDiscriminator", y, x.shape[0])))
 
     def forward(self, x, y):
         return self.base(self.conditioned(x, y))

@@ -68,12 +68,14 @@ class DCGANDiscriminator(nn.Module):
     :math:`F = C s^2`, and :meth:`head` :math:`\psi`, that conv (its kernel
     covers the whole :math:`s \times s` map, so :math:`\psi` is affine in
     :math:`h`) giving ``(N, 1)``. ``D(x)`` and ``D.head(D.features(x))`` run the
-    same layers on the same arrays and agree to the last bit.
+    same layers on the same arrays and agree to the last bit. With
+    ``outputs = k`` the head gives ``(N, k)``: the same body as an encoder of
+    images into :math:`\mathbb R^k` (BiGAN's E).
     """
 
     def __init__(self, image_size: int = 28, channels: int = 1, width: int = 64, batch_norm: bool = True,
                  spectral_norm: bool = False, minibatch_std: bool = False, self_attention: bool = False,
-                 pack: int = 1):
+                 pack: int = 1, outputs: int = 1):
         super().__init__()
         start, downs = dcgan_plan(image_size)
         self.pack = pack
@@ -89,7 +91,7 @@ class DCGANDiscriminator(nn.Module):
         if minibatch_std:
             layers.append(nn.MinibatchStdDev())
             c += 1
-        layers += [maybe_spectral_norm(nn.Conv2d(c, 1, start, 1, 0), sn), nn.Flatten()]
+        layers += [maybe_spectral_norm(nn.Conv2d(c, outputs, start, 1, 0), sn), nn.Flatten()]
         self.net = nn.Sequential(*layers)
         self.feature_dim = c * start * start
         self._feature_map = (c, start, start)  # what the last conv reads

@@ -44,11 +44,14 @@ class MLPDiscriminator(nn.Module):
     Body and head: :math:`D(x) = \psi(\phi(x))` with :meth:`features`
     :math:`\phi` (every layer but the last, ``(N, feature_dim)``) and
     :meth:`head` :math:`\psi` (the last Linear, ``(N, 1)``); ``D(x)`` and
-    ``D.head(D.features(x))`` agree to the last bit.
+    ``D.head(D.features(x))`` agree to the last bit. With ``outputs = k`` the
+    head gives ``(N, k)``: the same body as an encoder of samples into
+    :math:`\mathbb R^k` (BiGAN's E).
     """
 
     def __init__(self, in_shape, hidden=(256, 256), activation_fn: str = "leaky_relu", spectral_norm: bool = False,
-                 layer_norm: bool = False, minibatch_std: bool = False, pack: int = 1, dropout: float = 0.0):
+                 layer_norm: bool = False, minibatch_std: bool = False, pack: int = 1, dropout: float = 0.0,
+                 outputs: int = 1):
         super().__init__()
         self.in_shape = (in_shape,) if isinstance(in_shape, int) else tuple(in_shape)
         self.pack = pack
@@ -61,7 +64,7 @@ class MLPDiscriminator(nn.Module):
         if minibatch_std:
             layers.append(nn.MinibatchStdDev())
             width += 1
-        layers.append(maybe_spectral_norm(nn.Linear(width, 1), spectral_norm))
+        layers.append(maybe_spectral_norm(nn.Linear(width, outputs), spectral_norm))
         self.net = nn.Sequential(*layers)
         self.feature_dim = width
 
