@@ -26,17 +26,17 @@ _CHUNK_BYTES = 1 << 21  # a chunk's columns: small enough to stay in cache from 
 _PARALLEL_ELEMENTS = 1 << 17  # below this many column entries a call is too short to be worth splitting
 
 
-def _over_chunks(images: int, column_bytes: int, piece) -> None:
+def _over_chunks(images: int, columns: int, itemsize: int, piece) -> None:
     """``piece(chunks)`` once per thread, ``chunks`` its ``(start, stop)`` ranges of images, each with about
-    :data:`_CHUNK_BYTES` of columns (``column_bytes`` per image)."""
-    most = max(1, _CHUNK_BYTES // column_bytes)  # images per chunk
+    :data:`_CHUNK_BYTES` of columns (``columns`` entries of ``itemsize`` bytes per image)."""
+    most = max(1, _CHUNK_BYTES // (columns * itemsize))  # images per chunk
 
     def chunked(first, stop):
         count = -(-(stop - first) // most)  # chunks of equal size, no small remainder
         bounds = [first + (stop - first) * i // count for i in range(count + 1)]
         piece(list(zip(bounds[:-1], bounds[1:])))
 
-    parallel_range(images, chunked, elements=images * column_bytes // 4, at_least=_PARALLEL_ELEMENTS, blas=True)
+    parallel_range(images, chunked, elements=images * columns, at_least=_PARALLEL_ELEMENTS, blas=True)
 
 
 def conv2d(x, weight, dilation: Pair, padding: Pair, stride: Pair, output_size: Pair):
@@ -51,7 +51,7 @@ def conv2d(x, weight, dilation: Pair, padding: Pair, stride: Pair, output_size: 
             y = rows @ im2col(x[start:stop], weight.shape[2:], dilation, padding, stride)  # (O, c*L)
             out[start:stop] = y.reshape(out_channels, stop - start, *output_size).transpose(1, 0, 2, 3)
 
-    _over_chunks(n, rows.nbytes * int(np.prod(output_size)) // out_channels, piece)
+    _over_chunks(n, rows.shape[1] * int(np.prod(output_size)), x.itemsize, piece)
     return out
 
 
@@ -67,7 +67,7 @@ def conv_transpose2d(y, weight, dilation: Pair, padding: Pair, stride: Pair, out
             cols = columns @ _rows(y[start:stop])  # (C*kh*kw, c*h*w)
             out[start:stop] = col2im(cols, output_size, weight.shape[2:], dilation, padding, stride)
 
-    _over_chunks(n, columns.nbytes * int(np.prod(y.shape[2:])) // in_channels, piece)
+    _over_chunks(n, columns.shape[0] * int(np.prod(y.shape[2:])), y.itemsize, piece)
     return out
 
 
@@ -84,5 +84,5 @@ def conv2d_weight(x, y, kernel_size: Pair, dilation: Pair, padding: Pair, stride
             total += im2col(x[start:stop], kernel_size, dilation, padding, stride) @ _rows(y[start:stop]).T
         sums.append(total)
 
-    _over_chunks(n, taps * int(np.prod(y.shape[2:])) * x.itemsize, piece)
+    _over_chunks(n, taps * int(np.prod(y.shape[2:])), x.itemsize, piece)
     return np.ascontiguousarray(sum(sums).T).reshape(out_channels, x.shape[1], *kernel_size)
