@@ -259,6 +259,16 @@ def test_bigan_encodes_reconstructs_and_draws_real_samples_beside_their_reconstr
     np.testing.assert_allclose(again, game.reconstruct(real), rtol=1e-12, atol=1e-12)
     with pytest.raises(ValueError, match="latents of shape"):
         game.D(mg.tensor(x), mg.zeros(5, game.latent_dim + 1, dtype=np.float64))
+    with pytest.raises(ValueError, match=r"encode\(\) takes samples of shape \(N, 1, 8, 8\), got \(5, 64\)"):
+        game.encode(x.reshape(5, 64))
+
+
+def test_bigan_plays_on_points_too_and_draws_them_as_samples():
+    game, _ = tiny_game("bigan-digits", "data.name=ring8")
+    samples, columns = game.sample_grid(6, mg.Generator(0))
+    assert samples.shape == (6, 2) and columns is None
+    for player in game.players:
+        getattr(game, f"{player.name.lower()}_objective")(real_batch(game)).loss.backward()
 
 
 # -- sampling with labels and codes -----------------------------------------------------------------------------

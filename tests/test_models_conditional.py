@@ -10,8 +10,8 @@ from hypothesis import strategies as st
 import minigan as mg
 from minigan import nn
 from minigan.models import (AuxiliaryClassifierDiscriminator, ConcatDiscriminator, ConditionalGenerator,
-                            DCGANDiscriminator, DCGANGenerator, LatentCodeHead, MLPDiscriminator, MLPGenerator,
-                            ProjectionDiscriminator)
+                            DCGANDiscriminator, DCGANGenerator, JointDiscriminator, LatentCodeHead, MLPDiscriminator,
+                            MLPGenerator, ProjectionDiscriminator)
 from minigan.testing import functional_call, gradcheck
 
 few = settings(max_examples=15)
@@ -200,6 +200,22 @@ def test_concat_discriminator_gradients(s, image):
     x, y = x64(s["n"], *shape, seed=s["seed"]), labels(s["n"], s["classes"], s["seed"])
     check_gradients(D, x, y)
     check_gradients(Call(D, "features"), x, y)
+
+
+@few
+@given(s=sizes, image=st.booleans())
+def test_joint_discriminator_gradients_reach_the_sample_and_the_latent(s, image):
+    """BiGAN's D(x, z): the latent joins as features or constant maps, and both arguments get gradients."""
+    shape = (1, 2, s["dim"]) if image else (s["dim"],)
+    joined = (1 + s["embed"], 2, s["dim"]) if image else (s["dim"] + s["embed"],)
+    D = JointDiscriminator(MLPDiscriminator(joined, (s["width"],)), s["embed"])
+    check_gradients(D, x64(s["n"], *shape, seed=s["seed"]), x64(s["n"], s["embed"], seed=s["seed"] + 1))
+
+
+def test_joint_discriminator_refuses_latents_of_the_wrong_shape():
+    D = JointDiscriminator(MLPDiscriminator(3 + 2, (4,)), 2)
+    with pytest.raises(ValueError, match=r"latents of shape \(5, 2\) for 5 samples, got \(5, 3\)"):
+        D(mg.zeros(5, 3), mg.zeros(5, 3))
 
 
 @few

@@ -1,6 +1,7 @@
 """Layers and their functional forms: gradients to second order, shapes, batch-norm statistics, small layers, losses."""
 
 import dataclasses
+import functools
 
 import numpy as np
 import pytest
@@ -11,6 +12,7 @@ from test_nn_module import module_gradchecks
 import minigan as mg
 import minigan.nn.functional as F
 from minigan import nn
+from minigan.ops import convolution
 from minigan.testing import gradcheck, gradgradcheck, strategies
 
 
@@ -52,6 +54,20 @@ def test_conv2d_shape_and_gradients(g, bias):
     axes = zip((g.height, g.width), g.kernel_size, g.stride, g.padding, g.dilation)
     assert conv.double()(x).shape == (g.n, g.c_out, *(conv_output(*a) for a in axes))
     module_gradchecks(conv, x)
+
+
+@settings(max_examples=25)
+@given(g=strategies.conv_geometries(**GEOMETRY))
+def test_conv2d_weight_gradients_in_the_input_and_the_output_cotangent(g):
+    r"""conv2d's weight gradient :math:`y X^\top` as a primitive of its own: its VJPs (a transposed convolution in
+    :math:`x`, a convolution in :math:`y`) and their own, which a gradient penalty through a convolution runs."""
+    x = leaf(*g.input_shape, seed=1)
+    y = leaf(g.n, g.c_out, *g.output_size, seed=2)
+    weight_grad = functools.partial(convolution.conv2d_weight, kernel_size=g.kernel_size, stride=g.stride,
+                                    padding=g.padding, dilation=g.dilation)
+    assert weight_grad(x, y).shape == (g.c_out, g.c_in, *g.kernel_size)
+    gradcheck(weight_grad, [x, y])
+    gradgradcheck(lambda a, b: weight_grad(a * a, b), [x, y])
 
 
 @settings(max_examples=25)

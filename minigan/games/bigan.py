@@ -100,6 +100,9 @@ class BiGAN(Game):
         """E(x) in eval mode, with E's sampling copy (its EMA average when the run keeps one): samples
         ``(N, *shape)`` -> latent codes ``(N, latent_dim)``."""
         x = np.asarray(x, dtype=self.dtype)
+        if x.ndim < 1 or x.shape[1:] != tuple(self.data.shape):
+            shape = ", ".join(map(str, self.data.shape))
+            raise ValueError(f"{self.name}: encode() takes samples of shape (N, {shape}), got {x.shape}")
         with evaluating(self.sampler("E")) as E:
             return np.concatenate([E(mg.tensor(x[i:i + CHUNK])).numpy() for i in range(0, len(x), CHUNK)])
 
@@ -108,7 +111,10 @@ class BiGAN(Game):
         return self.sample(len(x), z=self.encode(x))
 
     def sample_grid(self, n, generator=None):
-        """Real samples and their reconstructions G(E(x)), in alternating rows of the same samples."""
+        """Real images and their reconstructions G(E(x)), in alternating rows of the same images (plain samples
+        for points, which the picture draws as a cloud)."""
+        if self.data.kind != "image":
+            return super().sample_grid(n, generator)
         columns = max(1, math.isqrt(n))
         rows = max(1, n // columns // 2)
         chosen = mg.randint(0, len(self.data.samples), (rows * columns,), generator=generator).numpy()

@@ -67,12 +67,8 @@ def set_num_threads(n: int) -> None:
     global _threads, _pool
     if int(n) < 1:
         raise ValueError(f"set_num_threads: need at least one thread, got {n}")
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # BLAS keeps its own default; the benchmark header shows it
-        pass
-    else:
-        threadpool_limits(int(n), user_api="blas")
+    _blas_libraries.cache_clear()  # find the BLAS libraries loaded since (without threadpoolctl: none, and
+    _set_blas_threads(int(n))      # BLAS keeps its own default, which the benchmark header shows)
     _threads = int(n)
     if _pool is not None:
         _pool.shutdown()
