@@ -23,9 +23,13 @@ from minigan.train import config as cfg
 from minigan.train.setup import build_data, build_game
 
 FAMILIES = {"gan": "mlp-digits", "cgan": "cgan-digits", "acgan": "acgan-digits", "infogan": "infogan-digits",
-            "bigan": "bigan-digits"}
+            "bigan": "bigan-digits", "vaegan": "vaegan-digits", "catgan": "catgan-digits",
+            "ebgan": "ebgan-digits", "began": "began-digits", "stylegan": "stylegan-digits"}
 TINY_OPTIONS = {"cgan-digits": ["game.embedding_dim=2"], "acgan-digits": ["game.embedding_dim=2"],
-                "infogan-digits": ["game.categories=3", "game.q_hidden=4"],
+                "infogan-digits": ["game.categories=3", "game.q_hidden=4"], "catgan-digits": ["game.classes=3"],
+                # under N(0, 0.02) weights D's code is tiny, and its decoder's first ReLU sits at the kink
+                "ebgan-digits": ["game.code_dim=2", "model.dcgan_init=false"], "began-digits": ["game.code_dim=2"],
+                "stylegan-digits": ["model.g_width=1", "game.w_dim=3", "game.mapping_depth=2"],
                 # spectral norm's power iteration moves the weights on every training-mode call: no fixed function
                 "bigan-digits": ["model.spectral_norm=false"]}
 TINY = ["model.g_width=2", "model.d_width=2", "model.latent_dim=2", "model.g_hidden=[4]", "model.d_hidden=[4]",
@@ -80,7 +84,10 @@ def check(objective, params):
 CASES = [("gan", "mlp", []), ("gan", "dcgan", ["loss.name=ragan"]), ("cgan", "mlp", []), ("cgan", "dcgan", []),
          ("cgan", "mlp", ["game.projection=true"]), ("acgan", "dcgan", []), ("acgan", "mlp", ["loss.name=hinge"]),
          ("infogan", "mlp", []), ("infogan", "dcgan", ["game.learn_std=true"]), ("bigan", "mlp", []),
-         ("bigan", "dcgan", ["loss.name=hinge"])]
+         ("bigan", "dcgan", ["loss.name=hinge"]), ("vaegan", "mlp", []), ("vaegan", "dcgan", ["loss.name=ragan"]),
+         ("catgan", "mlp", []), ("catgan", "dcgan", []), ("ebgan", "mlp", []), ("ebgan", "dcgan", ["game.energy=l1"]),
+         ("began", "mlp", ["loss.k=0.3"]), ("began", "dcgan", ["game.energy=mse", "loss.k=0.7"]),
+         ("stylegan", "mlp", ["game.mixing=1.0"]), ("stylegan", "dcgan", ["game.mixing=0.0", "loss.name=hinge"])]
 
 
 @pytest.mark.parametrize("family,model,extra", CASES)
@@ -321,8 +328,12 @@ def test_every_family_is_registered_with_its_options():
     ("infogan-digits", ["game.categories=1", "game.continuous=0"], "categorical code of 2 or more"),
     ("acgan-digits", ["model.pack=2"], "model.pack must be 1"),
     ("cgan-digits", ["data.name=ring8", "model.name=mlp"], "needs labelled data"),
-    ("dcgan-digits", ["loss.name=ebgan"], "autoencoder discriminator"),
-    ("bigan-digits", ["loss.name=began"], "autoencoder discriminator"),
+    ("dcgan-digits", ["loss.name=ebgan"], "set game.name = 'ebgan'"),
+    ("bigan-digits", ["loss.name=began"], "set game.name = 'began'"),
+    ("ebgan-digits", ["loss.name=began"], "set loss.name = 'ebgan'"),
+    ("began-digits", ["loss.name=hinge"], "set loss.name = 'began'"),
+    ("began-digits", ["game.energy=l2"], "game.energy must be one of 'mse', 'l1', got 'l2'"),
+    ("ebgan-digits", ["model.pack=2"], "model.pack must be 1"),
     ("bigan-digits", ["model.pack=2"], "model.pack must be 1"),
 ])
 def test_a_family_refuses_settings_it_cannot_play(recipe, extra, message):
@@ -334,4 +345,4 @@ def test_a_family_refuses_settings_it_cannot_play(recipe, extra, message):
 def test_the_nonsaturating_loss_is_what_the_families_use_by_default():
     for recipe in FAMILIES.values():
         game, _ = tiny_game(recipe)
-        assert isinstance(game.loss, losses.NonSaturatingLoss)
+        assert isinstance(game.loss, losses.NonSaturatingLoss) or game.loss.game == game.name  # or its own loss

@@ -11,7 +11,7 @@ import pytest
 import minigan as mg
 from minigan.data import digits
 from minigan.metrics import (label_accuracy, latent_recovery, load_digits_classifier, mode_coverage,
-                             nearest_neighbour_accuracy, reconstruction_error)
+                             nearest_neighbour_accuracy, normalized_mutual_information, reconstruction_error)
 from minigan.runner import evaluate_game
 from minigan.train import config as cfg
 from minigan.train.trainer import Trainer
@@ -19,9 +19,14 @@ from minigan.train.trainer import Trainer
 pytestmark = pytest.mark.slow
 
 
+def untrained(recipe: str, seed: int) -> Trainer:
+    """The recipe's trainer with ``train.seed = seed``, before any step."""
+    return Trainer(cfg.apply_overrides(cfg.load_recipe(recipe), [f"train.seed={seed}"]))
+
+
 @functools.cache
 def trained(recipe: str, seed: int) -> Trainer:
-    trainer = Trainer(cfg.apply_overrides(cfg.load_recipe(recipe), [f"train.seed={seed}"]))
+    trainer = untrained(recipe, seed)
     for _ in range(trainer.config["train"]["steps"]):
         trainer.train_step()
     return trainer
@@ -59,6 +64,17 @@ def test_dcgan_digits_are_recognisable_and_diverse():
     print(f"dcgan-digits: confident {confident.mean():.3f}, class shares {shares.min():.3f}-{shares.max():.3f}")
     assert confident.mean() >= 0.8, confident.mean()
     assert shares.min() > 0 and shares.max() <= 0.2, shares
+
+
+def game_frechet(game, seed: int) -> float:
+    """The Fréchet distance of 1,000 samples of the game, in the bundled classifier's features."""
+    return evaluate_game(game, n=1000, metrics=["fd"], seed=seed)["metrics"]["fd"]["fd"]
+
+
+@functools.cache
+def frechet(recipe: str, seed: int = 0) -> float:
+    """:func:`game_frechet` of the recipe trained with ``train.seed = seed``."""
+    return game_frechet(trained(recipe, seed).game, seed)
 
 
 def class_scores(recipe: str, seed: int = 0) -> dict:
@@ -110,3 +126,78 @@ def test_bigan_encoder_keeps_the_digit_and_partly_inverts_the_generator():
     print("bigan-digits mean: " + ", ".join(f"{k} {v:.3f}" for k, v in mean.items()))
     assert mean["nearest_neighbour"] >= 0.8, mean
     assert mean["reconstruction_class"] >= 0.3 and mean["latent_recovery"] >= 0.3, mean
+
+
+def test_catgan_discriminator_sorts_the_test_digits_by_their_class_without_labels():
+    """NMI between the class D puts each held-out digit in and its true digit (chance 0). The same D untrained
+    scores about 0.2: the argmax of a random projection already groups some digits. The samples' Fréchet distance
+    is measured as well: an untrained G scores 39.5."""
+    test, seeds = digits("test"), (0, 1, 2)
+    before = [normalized_mutual_information(untrained("catgan-digits", seed).game.classify(test.images), test.labels)
+              for seed in seeds]
+    nmis = [normalized_mutual_information(trained("catgan-digits", seed).game.classify(test.images), test.labels)
+            for seed in seeds]
+    fds = [frechet("catgan-digits", seed) for seed in seeds]
+    for seed, nmi, fd, untrained_nmi in zip(seeds, nmis, fds, before):
+        print(f"catgan-digits seed {seed}: NMI(D's class; digit) {nmi:.3f} (untrained {untrained_nmi:.3f}), "
+              f"FD {fd:.3f}")
+    print(f"catgan-digits mean: NMI {np.mean(nmis):.3f} (untrained {np.mean(before):.3f}), FD {np.mean(fds):.3f}")
+    assert np.mean(nmis) >= 0.5 > np.mean(before), (nmis, before)
+    assert np.mean(fds) <= 2.0, fds
+
+
+def test_stylegan_samples_are_within_twice_the_frechet_distance_of_dcgan_digits():
+    """The Fréchet distance of the style-based generator's samples, against dcgan-digits's (seed 0) and against
+    the same generator untrained."""
+    seeds = (0, 1, 2)
+    before = [game_frechet(untrained("stylegan-digits", seed).game, seed) for seed in seeds]
+    fds, reference = [frechet("stylegan-digits", seed) for seed in seeds], frechet("dcgan-digits", 0)
+    for seed, fd, fd_before in zip(seeds, fds, before):
+        print(f"stylegan-digits seed {seed}: FD {fd:.3f} (untrained {fd_before:.3f})")
+    print(f"stylegan-digits mean: FD {np.mean(fds):.3f} (untrained {np.mean(before):.3f}); "
+          f"dcgan-digits seed 0: FD {reference:.3f}, ratio {np.mean(fds) / reference:.2f}")
+    assert np.mean(fds) <= 2 * reference < np.mean(before), (fds, reference, before)
+
+
+def digit_scores(game, seed: int) -> dict:
+    """Of 1,000 samples, the fraction the bundled classifier reads with a top probability above 0.8 (confident),
+    and the share of the samples in the class it reads most often (largest class)."""
+    probabilities = load_digits_classifier().probabilities(game.sample(1000, mg.Generator(1000 + seed)))
+    shares = np.bincount(probabilities.argmax(axis=1), minlength=10) / len(probabilities)
+    return {"confident": float((probabilities.max(axis=1) > 0.8).mean()), "largest_class": float(shares.max())}
+
+
+@pytest.mark.parametrize("recipe", ["ebgan-digits", "began-digits"])
+def test_energy_based_digits_are_confident_and_spread_over_the_classes(recipe):
+    """An untrained G is confident too (its one blob reads as one digit), but all of it in one class."""
+    seeds = (0, 1, 2)
+    scores = [digit_scores(trained(recipe, seed).game, seed) for seed in seeds]
+    fresh = [digit_scores(untrained(recipe, seed).game, seed) for seed in seeds]
+    mean, before = ({key: float(np.mean([s[key] for s in rows])) for key in rows[0]} for rows in (scores, fresh))
+    for seed, s, u in zip(seeds, scores, fresh):
+        print(f"{recipe} seed {seed}: confident {s['confident']:.3f}, largest class {s['largest_class']:.3f} "
+              f"(untrained {u['confident']:.3f}, {u['largest_class']:.3f})")
+    print(f"{recipe} mean: confident {mean['confident']:.3f}, largest class {mean['largest_class']:.3f} "
+          f"(untrained {before['confident']:.3f}, {before['largest_class']:.3f})")
+    assert mean["confident"] >= 0.7 and mean["largest_class"] <= 0.2 < before["largest_class"], (scores, fresh)
+
+
+def test_vaegan_samples_are_near_dcgan_digits_and_reconstructions_keep_the_digit():
+    """The Fréchet distance of samples from the prior, against dcgan-digits's (seed 0), and what E keeps
+    (``encoder_scores``: G(mu(x)) of the test digits, their error and the class the classifier reads in them),
+    each against the same networks untrained (chance is 0.1 for the class)."""
+    seeds = (0, 1, 2)
+    games = {seed: untrained("vaegan-digits", seed).game for seed in seeds}
+    fresh = [{"fd": game_frechet(games[seed], seed), **encoder_scores(games[seed], seed)} for seed in seeds]
+    scores = [{"fd": frechet("vaegan-digits", seed), **encoder_scores(trained("vaegan-digits", seed).game, seed)}
+              for seed in seeds]
+    mean = {key: float(np.mean([s[key] for s in scores])) for key in scores[0]}
+    before = {key: float(np.mean([s[key] for s in fresh])) for key in fresh[0]}
+    reference = frechet("dcgan-digits", 0)
+    for seed, (s, u) in enumerate(zip(scores, fresh)):
+        print(f"vaegan-digits seed {seed}: " + ", ".join(f"{k} {v:.3f} (untrained {u[k]:.3f})" for k, v in s.items()))
+    print("vaegan-digits mean: " + ", ".join(f"{k} {v:.3f} (untrained {before[k]:.3f})" for k, v in mean.items()))
+    print(f"dcgan-digits seed 0: FD {reference:.3f}, ratio {mean['fd'] / reference:.2f}")
+    assert mean["fd"] <= 2 * reference < before["fd"], (scores, reference, fresh)
+    assert mean["reconstruction_class"] >= 0.8 > before["reconstruction_class"], (scores, fresh)
+    assert mean["reconstruction_mse"] < before["reconstruction_mse"] / 4, (scores, fresh)

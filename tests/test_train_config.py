@@ -6,7 +6,8 @@ from minigan.train import config as cfg
 
 EXPECTED_RECIPES = {"dcgan-digits", "mlp-digits", "wgan-digits", "wgan-gp-digits", "lsgan-digits", "sngan-digits",
                     "ring8", "grid25", "wgan-gp-grid25", "cgan-digits", "acgan-digits", "infogan-digits",
-                    "bigan-digits"}
+                    "bigan-digits", "vaegan-digits", "catgan-digits", "stylegan-digits", "ebgan-digits",
+                    "began-digits"}
 
 
 def test_every_promised_recipe_ships_and_is_complete():
@@ -77,7 +78,7 @@ def test_an_integer_is_accepted_for_a_float_key_and_lists_parse():
     ("loss.name=hinj", "loss.name: unknown loss 'hinj'; available:"),
     ("penalty.name=gpp", "penalty.name: unknown penalty 'gpp'; available: dragan, gp, r1, r2, none"),
     ("penalty.weight=-1", "unknown key penalty.weight; keys of penalty 'none'"),
-    ("game.name=stylegan", "game.name: unknown game 'stylegan'"),
+    ("game.name=stylegann", "game.name: unknown game 'stylegann'"),
     ("game.categories=10", "unknown key game.categories; keys of game 'gan': name"),
     ("model.g_hidden=[8, 0]", "model.g_hidden must be a list of positive integers"),
     ("model.name=resnet", "model.name must be one of dcgan, mlp"),

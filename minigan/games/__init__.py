@@ -12,6 +12,12 @@ from minigan.games.cgan import ConditionalGAN, LabelledGame
 from minigan.games.acgan import ACGAN
 from minigan.games.infogan import InfoGAN
 from minigan.games.bigan import BiGAN
+from minigan.games.ebgan import EBGAN, AutoencoderGame
+from minigan.games.began import BEGAN
+from minigan.games.vaegan import VAEGAN
+from minigan.games.catgan import CatGAN
+from minigan.games.stylegan import StyleGAN
 
 __all__ = ["GAMES", "Game", "Objective", "Player", "evaluating", "GAN", "ConditionalGAN", "LabelledGame", "ACGAN",
-           "InfoGAN", "BiGAN"]
+           "InfoGAN", "BiGAN", "AutoencoderGame", "EBGAN", "BEGAN", "VAEGAN",
+           "CatGAN", "StyleGAN"]

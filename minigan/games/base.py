@@ -58,6 +58,11 @@ class Objective:
     A critic's objective also says where a gradient penalty looks: ``critic``
     maps samples to the adversarial output it judged them by (with any labels
     bound in), ``real`` and ``fake`` are the batches it judged.
+    ``after_step``, when set, is what the player's update moves besides the
+    weights (BEGAN's balance :math:`k_t`): the trainer calls it once, after
+    the optimiser step, and logs the named values it returns. Evaluating an
+    objective never changes anything, so that it stays a fixed function of
+    the weights (the gradient checks call it many times).
     """
 
     loss: mg.Tensor
@@ -65,6 +70,7 @@ class Objective:
     critic: Callable | None = None
     real: mg.Tensor | None = None
     fake: mg.Tensor | None = None
+    after_step: Callable[[], dict] | None = None
 
 
 @contextlib.contextmanager
@@ -95,11 +101,13 @@ class Game:
     ranges: ClassVar[dict[str, str]] = {}
     needs_labels: ClassVar[bool] = False
     single_samples: ClassVar[bool] = False          # D's heads read one sample each, so PacGAN packing cannot apply
+    curves: ClassVar[tuple[str, ...]] = ()          # metrics.jsonl keys drawn beside the samples in the picture
     name: str = ""
 
     def __init__(self, data: DataSource, model: dict, loss: AdversarialLoss):
         self.data, self.model, self.loss = data, model, loss
         self.latent_dim = model["latent_dim"]
+        self._check_loss()
         self._check_data()
         built = self.build()
         if tuple(built) != self.networks:
@@ -109,6 +117,12 @@ class Game:
                 network.apply(dcgan_init_)
             setattr(self, name, network)
         self.averaged: dict[str, nn.Module] = {}  # sampling copies by network name, kept by the trainer
+
+    def _check_loss(self) -> None:
+        if self.loss.game not in (None, self.name):
+            raise ConfigError(f"loss.name = {self.loss.name!r} reads what only game {self.loss.game!r}'s "
+                              f"discriminator gives; game {self.name!r} cannot use it: set game.name = "
+                              f"{self.loss.game!r}, or choose another loss")
 
     def _check_data(self) -> None:
         if self.needs_labels and self.data.labels is None:

@@ -10,7 +10,6 @@ import minigan as mg
 from minigan.games.base import CHUNK, GAMES, Game, Objective, Player, evaluating
 from minigan.games.networks import discriminator, generator
 from minigan.models import JointDiscriminator
-from minigan.registry import ConfigError
 
 __all__ = ["BiGAN"]
 
@@ -55,12 +54,6 @@ class BiGAN(Game):
     players = (Player("D", ("D",), lr="d_lr", critic=True), Player("G", ("G", "E"), lr="g_lr"))
     generators = ("G", "E")  # both averaged (EMA) alike, so that a reconstruction pairs an E and a G of one time
     single_samples = True
-
-    def __init__(self, data, model, loss):
-        if loss.name in ("ebgan", "began"):
-            raise ConfigError(f"game bigan judges pairs with a logit; loss.name = {loss.name!r} needs an "
-                              "autoencoder discriminator")
-        super().__init__(data, model, loss)
 
     def build(self):
         G = generator(self.model, self.data, self.latent_dim)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from minigan.games.base import GAMES, Game, Objective
 from minigan.games.networks import discriminator, generator
-from minigan.registry import ConfigError
 
 __all__ = ["GAN"]
 
@@ -31,12 +30,6 @@ class GAN(Game):
     Goodfellow, Pouget-Abadie, Mirza, Xu, Warde-Farley, Ozair, Courville,
     Bengio. Generative Adversarial Nets. NeurIPS 2014.
     """
-
-    def __init__(self, data, model, loss):
-        if loss.name in ("ebgan", "began"):
-            raise ConfigError(f"loss.name = {loss.name!r} needs an autoencoder discriminator whose output is a "
-                              "reconstruction energy; no shipped family has one, so use it from Python")
-        super().__init__(data, model, loss)
 
     def build(self):
         return {"G": generator(self.model, self.data, self.latent_dim), "D": discriminator(self.model, self.data)}

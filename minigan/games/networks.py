@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from minigan import nn
 from minigan.data import DataSource
-from minigan.models import DCGANDiscriminator, DCGANGenerator, MLPDiscriminator, MLPGenerator
+from minigan.models import (AutoencoderDiscriminator, DCGANDiscriminator, DCGANGenerator, MLPDiscriminator,
+                            MLPGenerator)
 from minigan.registry import ConfigError
 
-__all__ = ["ARCHITECTURES", "generator", "discriminator"]
+__all__ = ["ARCHITECTURES", "generator", "discriminator", "autoencoder"]
 
 ARCHITECTURES = ("dcgan", "mlp")
 
@@ -41,3 +42,16 @@ def discriminator(model: dict, data: DataSource, extra_channels: int = 0, output
     channels, size = shape[0], shape[1]
     return DCGANDiscriminator(size, channels, m["d_width"], m["d_batch_norm"], m["spectral_norm"], m["minibatch_std"],
                               m["self_attention"], m["pack"], outputs)
+
+
+def autoencoder(model: dict, data: DataSource, code_dim: int, energy: str) -> AutoencoderDiscriminator:
+    """D as an autoencoder: the discriminator's body encodes into ``code_dim`` values, the generator's architecture
+    with D's widths decodes them; its output is the reconstruction ``energy`` per sample."""
+    encoder = discriminator(model, data, outputs=code_dim)
+    # a linear output: behind a tanh, D cannot raise the energy of a saturated sample, and G collapses onto one
+    if model["name"] == "mlp":  # no batch norm, as in the MLP discriminator
+        decoder = MLPGenerator(code_dim, data.shape, model["d_hidden"][::-1], output="linear")
+    else:
+        decoder = DCGANGenerator(code_dim, data.shape[1], data.shape[0], model["d_width"], model["d_batch_norm"],
+                                 model["self_attention"], output="linear")
+    return AutoencoderDiscriminator(encoder, decoder, energy)

@@ -10,14 +10,17 @@ gradient are in ``docs/losses.md``::
     loss.d_loss(D(real), D(fake)).backward()
 """
 
-from minigan.losses import adversarial, auxiliary, fgan, penalties
+from minigan.losses import adversarial, auxiliary, categorical, fgan, penalties, variational
 from minigan.losses.adversarial import *  # noqa: F403
 from minigan.losses.auxiliary import *  # noqa: F403
+from minigan.losses.categorical import *  # noqa: F403
 from minigan.losses.fgan import *  # noqa: F403
 from minigan.losses.penalties import *  # noqa: F403
 from minigan.losses.registry import LOSSES, AdversarialLoss, available, get, register
+from minigan.losses.variational import *  # noqa: F403
 
 __all__ = [
     "get", "available", "register", "AdversarialLoss", "LOSSES",
     *adversarial.__all__, *fgan.__all__, *penalties.__all__, *auxiliary.__all__,
+    *variational.__all__, *categorical.__all__,
 ]

@@ -232,6 +232,7 @@ class EBGANLoss(AdversarialLoss):
     2017 (arXiv:1609.03126, 2016).
     """
 
+    game = "ebgan"
     ranges = {"margin": "(0, inf)"}
 
     def __init__(self, margin: float = 1.0):
@@ -271,6 +272,7 @@ class BEGANLoss(AdversarialLoss):
     Networks. arXiv:1703.10717, 2017.
     """
 
+    game = "began"
     ranges = {"gamma": "[0, 1]", "lambda_k": "[0, inf)", "k": "[0, 1]"}
 
     def __init__(self, gamma: float = 0.5, lambda_k: float = 0.001, k: float = 0.0):

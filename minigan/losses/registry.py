@@ -28,6 +28,9 @@ class AdversarialLoss:
     needs_real_for_g: bool = False
     #: the interval each numeric option must lie in, e.g. ``{"real_label": "(0, 1]"}``
     ranges: dict[str, str] = {}
+    #: the one game whose discriminator gives the outputs this loss reads (CatGAN's class logits, EBGAN's and
+    #: BEGAN's reconstruction energies); None: any game
+    game: str | None = None
 
     def d_loss(self, real_out, fake_out):
         raise NotImplementedError

@@ -1,16 +1,20 @@
 """Generator and discriminator families: MLP (Goodfellow et al. 2014) and DCGAN (Radford et al. 2015),
-the conditional wrappers (cGAN, projection discriminator, ACGAN), InfoGAN's Q head and BiGAN's discriminator of
-(sample, latent) pairs."""
+the conditional wrappers (cGAN, projection discriminator, ACGAN), InfoGAN's Q head, BiGAN's discriminator of
+(sample, latent) pairs and the autoencoder discriminator of EBGAN and BEGAN."""
 
+from minigan.models.autoencoder import ENERGIES, AutoencoderDiscriminator, reconstruction_energy
 from minigan.models.bidirectional import JointDiscriminator
 from minigan.models.common import dcgan_init_
 from minigan.models.conditional import (AuxiliaryClassifierDiscriminator, ConcatDiscriminator, ConditionalGenerator,
                                         LatentCodeHead, ProjectionDiscriminator)
 from minigan.models.dcgan import DCGANDiscriminator, DCGANGenerator, dcgan_plan
 from minigan.models.mlp import MLPDiscriminator, MLPGenerator
+from minigan.models.style import MappingNetwork, StyledConv2d, StyleGenerator, style_plan
+from minigan.models.variational import GaussianEncoder, reparameterize
 
 __all__ = [
     "MLPGenerator", "MLPDiscriminator", "DCGANGenerator", "DCGANDiscriminator", "dcgan_plan", "dcgan_init_",
     "ConditionalGenerator", "ConcatDiscriminator", "ProjectionDiscriminator", "AuxiliaryClassifierDiscriminator",
-    "LatentCodeHead", "JointDiscriminator",
+    "LatentCodeHead", "JointDiscriminator", "AutoencoderDiscriminator", "reconstruction_energy", "ENERGIES",
+    "GaussianEncoder", "reparameterize", "MappingNetwork", "StyledConv2d", "StyleGenerator", "style_plan",
 ]

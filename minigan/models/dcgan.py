@@ -29,10 +29,14 @@ def dcgan_plan(image_size: int) -> tuple[int, int]:
 
 
 class DCGANGenerator(nn.Module):
-    """``z (N, latent_dim)`` -> images ``(N, channels, size, size)`` in [-1, 1]."""
+    """``z (N, latent_dim)`` -> images ``(N, channels, size, size)`` in [-1, 1].
+
+    ``output`` is ``"tanh"`` (the paper's) or ``"linear"``, for a decoder
+    whose output must not saturate (an autoencoder discriminator's).
+    """
 
     def __init__(self, latent_dim: int = 64, image_size: int = 28, channels: int = 1, width: int = 64,
-                 batch_norm: bool = True, self_attention: bool = False):
+                 batch_norm: bool = True, self_attention: bool = False, output: str = "tanh"):
         super().__init__()
         start, ups = dcgan_plan(image_size)
         self.latent_dim, self.image_size, self.channels = latent_dim, image_size, channels
@@ -47,7 +51,11 @@ class DCGANGenerator(nn.Module):
             c //= 2
             if self_attention and i == ups - 2:
                 layers.append(nn.SelfAttention2d(c))
-        layers += [nn.ConvTranspose2d(c, channels, 4, 2, 1), nn.Tanh()]
+        layers.append(nn.ConvTranspose2d(c, channels, 4, 2, 1))
+        if output == "tanh":
+            layers.append(nn.Tanh())
+        elif output != "linear":
+            raise ValueError(f"DCGANGenerator: output must be 'tanh' or 'linear', got {output!r}")
         self.net = nn.Sequential(*layers)
 
     def forward(self, z):

@@ -14,10 +14,12 @@ from minigan.nn.normalization import BatchNorm1d, BatchNorm2d, LayerNorm
 from minigan.nn.padding import ConstantPad2d, ReflectionPad2d, ReplicationPad2d, ZeroPad2d
 from minigan.nn.pixelshuffle import PixelShuffle, PixelUnshuffle
 from minigan.nn.pooling import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d
+from minigan.nn.style import EqualizedLinear, ModulatedConv2d, NoiseInjection, PixelNorm
 
 __all__ = [
     "ZeroPad2d", "ConstantPad2d", "ReflectionPad2d", "ReplicationPad2d", "PixelShuffle", "PixelUnshuffle",
     "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "InstanceNorm2d",
+    "PixelNorm", "EqualizedLinear", "ModulatedConv2d", "NoiseInjection",
     "Module", "ModuleList", "ModuleDict", "Parameter", "Sequential", "StateDictError", "Linear", "Embedding", "Identity",
     "Conv2d", "ConvTranspose2d", "BatchNorm1d", "BatchNorm2d", "LayerNorm", "ReLU", "LeakyReLU", "Tanh",
     "Sigmoid", "Softplus", "Dropout", "Flatten", "Unflatten", "Upsample", "UpsamplingNearest2d",

@@ -72,8 +72,9 @@ RECORDED = {
 TOY_PICTURE_SAMPLES = 2500
 
 
-def _picture(trainer: Trainer, path: Path, title: str) -> Path:
-    """The game's picture from fixed latents (the same at every step): a grid of images, or 2-D points."""
+def _picture(trainer: Trainer, path: Path, title: str, log: MetricsLog) -> Path:
+    """The game's picture from fixed latents (the same at every step): a grid of images, or 2-D points; beside
+    the grid, the curves of the game's :attr:`~minigan.games.Game.curves` logged so far in ``log``."""
     game, data = trainer.game, trainer.data
     n = TOY_PICTURE_SAMPLES if data.kind == "toy" else trainer.config["train"]["n_samples"]
     samples, columns = game.sample_grid(n, mg.Generator(trainer.config["train"]["seed"] + 1))
@@ -81,6 +82,8 @@ def _picture(trainer: Trainer, path: Path, title: str) -> Path:
         raise TrainingDiverged(trainer.step, "the generator's samples hold NaN or inf")
     if data.kind == "toy":
         return viz.plot_toy_samples(samples, path, data.toy.centres, data.samples[:TOY_PICTURE_SAMPLES], title)
+    if game.curves:
+        return viz.plot_samples_with_curves(samples, path, log.records(), game.curves, nrow=columns, title=title)
     return viz.save_image_grid(samples, path, nrow=columns)
 
 
@@ -213,7 +216,7 @@ def _train(trainer: Trainer, out: Path, progress: bool, eval_names: list[str]) -
             if t["eval_every"] and trainer.step % t["eval_every"] == 0:
                 evaluate()  # before the checkpoint: a run resumed from it never lacks this record
             if trainer.step % t["sample_every"] == 0:
-                _picture(trainer, out / "samples" / f"step_{trainer.step:06d}.png", f"step {trainer.step}")
+                _picture(trainer, out / "samples" / f"step_{trainer.step:06d}.png", f"step {trainer.step}", log)
             if trainer.step % t["checkpoint_every"] == 0:
                 checkpoint()
         if t["eval_every"] and last_evaluated != trainer.step:
@@ -236,7 +239,7 @@ def finish_pictures(trainer: Trainer, out: Path) -> dict:
     """samples.png, losses.png, metrics.png and progress.gif; returns the paths."""
     paths = {"checkpoint": out / CHECKPOINT, "metrics": out / "metrics.jsonl"}
     paths["samples"] = _picture(trainer, out / "samples.png", f"{trainer.config.get('recipe', '')}, "
-                                                              f"step {trainer.step}")
+                                                              f"step {trainer.step}", MetricsLog(out / "metrics.jsonl"))
     if (out / "metrics.jsonl").exists():
         paths["losses"] = viz.plot_losses(out / "metrics.jsonl", out / "losses.png")
     if MetricsLog(out / "evaluations.jsonl").records():

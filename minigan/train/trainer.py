@@ -16,8 +16,9 @@ compares with. Each player of a round, in the game's order:
   NaN, infinite or above ``train.explosion_threshold`` in magnitude, before
   the update that would spread it into the weights;
 - takes one optimiser step, clips a critic's weights to
-  ``[-optim.weight_clip, optim.weight_clip]`` if asked, and moves the EMA of
-  each generator it updated.
+  ``[-optim.weight_clip, optim.weight_clip]`` if asked, moves the EMA of
+  each generator it updated, and then calls the objective's ``after_step``
+  if it has one (BEGAN's balance :math:`k_t`), logging what it returns.
 
 All randomness comes from minigan's default generator and the data loader's
 generator, both seeded and both part of every checkpoint, so a resumed run
@@ -135,6 +136,8 @@ class Trainer:
             if name in self.averages:
                 self.averages[name].update()
         stats.update({name: _mean(value) for name, value in objective.logs.items()})
+        if objective.after_step is not None:
+            stats.update(objective.after_step())
         return stats
 
     def _parameters_outside(self, player: Player) -> list:

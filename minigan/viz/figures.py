@@ -11,7 +11,11 @@ import numpy as np
 from minigan.serialization import atomic_path, read_jsonl
 
 __all__ = ["image_grid", "save_image_grid", "plot_toy_samples", "plot_losses", "plot_metrics", "save_animation",
-           "save_interpolation"]
+           "save_interpolation", "plot_samples_with_curves"]
+
+
+# what the families log of D's outputs (mean logits, energies, VAE-GAN's two kinds of fakes, CatGAN's entropies)
+DISCRIMINATOR_OUTPUTS = ("d_real", "d_fake", "d_reconstructed", "d_prior", "h_real", "h_fake", "penalty")
 
 
 def _pyplot():
@@ -80,22 +84,53 @@ def plot_toy_samples(samples: np.ndarray, path, centres: np.ndarray | None = Non
     return _save(fig, path)
 
 
-def plot_losses(metrics_path, path, keys=("d_loss", "g_loss")) -> Path:
-    """Plot loss curves (and D(x), D(G(z)) when present) from a ``metrics.jsonl`` log."""
+def plot_losses(metrics_path, path, keys=None) -> Path:
+    """Plot loss curves (and D(x), D(G(z)), BEGAN's k and M_global when present) from a ``metrics.jsonl`` log.
+
+    ``keys`` are the losses to draw; by default every player's (``d_loss``, ``g_loss``, VAE-GAN's ``e_loss``).
+    """
     plt = _pyplot()
     rows = _records(metrics_path, "plot_losses")
     steps = [r["step"] for r in rows]
-    extra = [k for k in ("d_real", "d_fake", "penalty") if k in rows[0]]
-    fig, axes = plt.subplots(1, 1 + bool(extra), figsize=(5 + 5 * bool(extra), 3.5), dpi=100, squeeze=False)
-    for k in keys:
-        axes[0, 0].plot(steps, [r.get(k, np.nan) for r in rows], label=k)
-    axes[0, 0].set(xlabel="step", title="losses")
-    axes[0, 0].legend()
-    if extra:
-        for k in extra:
-            axes[0, 1].plot(steps, [r.get(k, np.nan) for r in rows], label=k)
-        axes[0, 1].set(xlabel="step", title="discriminator outputs")
-        axes[0, 1].legend()
+    keys = [k for k in rows[0] if k.endswith("_loss")] if keys is None else keys
+    panels = {"losses": list(keys),
+              "discriminator outputs": [k for k in DISCRIMINATOR_OUTPUTS if k in rows[0]],
+              "equilibrium": [k for k in ("k", "m_global") if k in rows[0]]}
+    panels = {title: names for title, names in panels.items() if names}
+    fig, axes = plt.subplots(1, len(panels), figsize=(5 * len(panels), 3.5), dpi=100, squeeze=False)
+    for ax, (title, names) in zip(axes.flat, panels.items()):
+        for k in names:
+            ax.plot(steps, [r.get(k, np.nan) for r in rows], label=k)
+        ax.set(xlabel="step", title=title)
+        ax.legend()
+    return _save(fig, path)
+
+
+def plot_samples_with_curves(images: np.ndarray, path, records: list[dict], keys, nrow: int | None = None,
+                             title: str = "") -> Path:
+    r"""A grid of ``(N, C, H, W)`` images in [-1, 1] beside one panel per key of ``records`` against the step.
+
+    ``records`` are ``metrics.jsonl`` records logged so far (``step`` and the
+    keys); with none yet, the panels are left empty. BEGAN draws its samples
+    beside its convergence measure :math:`\mathcal M_{global}` and its balance :math:`k_t` this way.
+    """
+    plt = _pyplot()
+    keys = list(keys)
+    if not keys:
+        raise ValueError("plot_samples_with_curves: no curve to draw; use save_image_grid for samples alone")
+    grid = image_grid(images, nrow)
+    fig = plt.figure(figsize=(10, 5), dpi=100)
+    spec = fig.add_gridspec(len(keys), 2, width_ratios=(1, 1.2))
+    picture = fig.add_subplot(spec[:, 0])
+    picture.imshow(grid, cmap="gray" if grid.ndim == 2 else None, vmin=0, vmax=255, interpolation="nearest")
+    picture.set(xticks=[], yticks=[], title="samples")
+    steps = [r["step"] for r in records]
+    for row, k in enumerate(keys):
+        ax = fig.add_subplot(spec[row, 1])
+        ax.plot(steps, [r.get(k, np.nan) for r in records])
+        ax.set(xlabel="step" if row == len(keys) - 1 else None, title=k)
+    if title:
+        fig.suptitle(title)
     return _save(fig, path)
 
 
