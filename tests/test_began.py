@@ -5,6 +5,7 @@ import json
 
 import numpy as np
 import pytest
+from test_games import tiny_game as tiny_family_game
 
 import minigan as mg
 from minigan import viz
@@ -12,7 +13,6 @@ from minigan.games import GAMES
 from minigan.runner import run_training
 from minigan.train import config as cfg
 from minigan.train.checkpoint import CHECKPOINT, load_checkpoint
-from minigan.train.setup import build_data, build_game
 from minigan.train.trainer import Trainer
 
 TINY = ["model.g_width=2", "model.d_width=2", "model.latent_dim=2", "model.g_hidden=[8]", "model.d_hidden=[8]",
@@ -26,12 +26,7 @@ def tiny(*extra: str) -> dict:
 
 
 def tiny_game(*extra: str):
-    config = tiny(*extra)
-    mg.manual_seed(config["train"]["seed"])
-    game = build_game(config, build_data(config))
-    for name in game.networks:
-        game.network(name).double()
-    return game
+    return tiny_family_game("began-digits", *TINY, *extra, model="dcgan")[0]
 
 
 def batch_of(game, n: int = 3):

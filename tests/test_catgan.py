@@ -7,10 +7,11 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from test_games import tiny_game
 
 import minigan as mg
-from minigan.losses import CatGANLoss, conditional_entropy, get, marginal_entropy, softmax_entropy
 from minigan.games import GAMES
+from minigan.losses import CatGANLoss, conditional_entropy, get, marginal_entropy, softmax_entropy
 from minigan.registry import ConfigError
 from minigan.runner import run_training
 from minigan.testing import gradcheck, gradgradcheck
@@ -35,14 +36,7 @@ def entropy(p, axis=-1):
 
 
 def tiny_catgan(*extra: str, model: str = "mlp"):
-    overrides = [f"model.name={model}", "model.g_width=2", "model.d_width=2", "model.latent_dim=2",
-                 "model.g_hidden=[4]", "model.d_hidden=[4]", "data.batch_size=4", "game.classes=3", *extra]
-    config = cfg.apply_overrides(cfg.load_recipe("catgan-digits"), overrides)
-    mg.manual_seed(0)
-    game = build_game(config, build_data(config))
-    for name in game.networks:
-        game.network(name).double()
-    return game
+    return tiny_game("catgan-digits", *extra, model=model)[0]
 
 
 logits_shapes = st.tuples(st.integers(1, 4), st.integers(2, 4))

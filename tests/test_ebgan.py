@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from test_games import tiny_game as tiny_family_game
 
 import minigan as mg
 from minigan.games import GAMES
@@ -19,17 +20,10 @@ from minigan.train import config as cfg
 from minigan.train.setup import build_data, build_game
 
 checks = settings(max_examples=8, deadline=None)
-TINY = ["model.g_width=2", "model.d_width=2", "model.latent_dim=2", "model.g_hidden=[4]", "model.d_hidden=[4]",
-        "data.batch_size=4", "game.code_dim=3", "model.dcgan_init=false"]
 
 
 def tiny_game(recipe: str = "ebgan-digits", *extra: str, model: str = "mlp"):
-    config = cfg.apply_overrides(cfg.load_recipe(recipe), [f"model.name={model}", *TINY, *extra])
-    mg.manual_seed(config["train"]["seed"])
-    game = build_game(config, build_data(config))
-    for name in game.networks:
-        game.network(name).double()
-    return game
+    return tiny_family_game(recipe, "game.code_dim=3", "model.dcgan_init=false", *extra, model=model)[0]
 
 
 def digits(game, n: int = 4) -> mg.Tensor:

@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from test_games import tiny_game
 
 import minigan as mg
 from minigan import nn
@@ -41,14 +42,8 @@ def with_parameters(module, *inputs):
 
 
 def tiny_stylegan(*extra: str, model: str = "mlp"):
-    overrides = [f"model.name={model}", "model.g_width=2", "model.d_width=2", "model.latent_dim=3",
-                 "model.d_hidden=[4]", "data.batch_size=4", "game.w_dim=4", "game.mapping_depth=2", *extra]
-    config = cfg.apply_overrides(cfg.load_recipe("stylegan-digits"), overrides)
-    mg.manual_seed(0)
-    game = build_game(config, build_data(config))
-    for name in game.networks:
-        game.network(name).double()
-    return game
+    return tiny_game("stylegan-digits", "model.g_width=2", "model.latent_dim=3", "game.w_dim=4", *extra,
+                     model=model)[0]
 
 
 # -- the layers ---------------------------------------------------------------------------------------------------

@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from test_games import tiny_game
 
 import minigan as mg
 from minigan.games import GAMES
@@ -24,14 +25,7 @@ def tensor(array, requires_grad=True):
 
 
 def tiny_vaegan(*extra: str, model: str = "mlp"):
-    overrides = [f"model.name={model}", "model.g_width=2", "model.d_width=2", "model.latent_dim=2",
-                 "model.g_hidden=[4]", "model.d_hidden=[4]", "data.batch_size=4", *extra]
-    config = cfg.apply_overrides(cfg.load_recipe("vaegan-digits"), overrides)
-    mg.manual_seed(0)
-    game = build_game(config, build_data(config))
-    for name in game.networks:
-        game.network(name).double()
-    return game
+    return tiny_game("vaegan-digits", *extra, model=model)[0]
 
 
 def real_batch(game, n: int = 3):

@@ -185,6 +185,18 @@ class Game:
         with evaluating(self.sampler(self.generators[0])) as G:
             return np.concatenate([G(*(t[i:i + CHUNK] for t in inputs)).numpy() for i in range(0, n, CHUNK)])
 
+    def on_samples(self, network: nn.Module, x, what: str, apply: Callable | None = None) -> np.ndarray:
+        """``apply(network, batch)`` (by default ``network(batch)``) on samples ``x`` ``(N, *shape)`` of the data,
+        ``CHUNK`` at a time, in eval mode with no graph, as one array. ``what`` names the method in the error a
+        wrong shape of ``x`` gets."""
+        x = np.asarray(x, dtype=self.dtype)
+        if x.ndim < 1 or x.shape[1:] != tuple(self.data.shape):
+            shape = ", ".join(map(str, self.data.shape))
+            raise ValueError(f"{self.name}: {what}() takes samples of shape (N, {shape}), got {x.shape}")
+        apply = apply or (lambda net, batch: net(batch))
+        with evaluating(network) as net:
+            return np.concatenate([apply(net, mg.tensor(x[i:i + CHUNK])).numpy() for i in range(0, len(x), CHUNK)])
+
     def sample_grid(self, n: int, generator: mg.Generator | None = None) -> tuple[np.ndarray, int | None]:
         """The family's picture: samples and the number of columns to lay them out in (None: square)."""
         return self.sample(n, generator), None

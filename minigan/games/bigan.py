@@ -7,7 +7,7 @@ import math
 import numpy as np
 
 import minigan as mg
-from minigan.games.base import CHUNK, GAMES, Game, Objective, Player, evaluating
+from minigan.games.base import GAMES, Game, Objective, Player
 from minigan.games.networks import discriminator, generator
 from minigan.models import JointDiscriminator
 
@@ -92,12 +92,7 @@ class BiGAN(Game):
     def encode(self, x) -> np.ndarray:
         """E(x) in eval mode, with E's sampling copy (its EMA average when the run keeps one): samples
         ``(N, *shape)`` -> latent codes ``(N, latent_dim)``."""
-        x = np.asarray(x, dtype=self.dtype)
-        if x.ndim < 1 or x.shape[1:] != tuple(self.data.shape):
-            shape = ", ".join(map(str, self.data.shape))
-            raise ValueError(f"{self.name}: encode() takes samples of shape (N, {shape}), got {x.shape}")
-        with evaluating(self.sampler("E")) as E:
-            return np.concatenate([E(mg.tensor(x[i:i + CHUNK])).numpy() for i in range(0, len(x), CHUNK)])
+        return self.on_samples(self.sampler("E"), x, "encode")
 
     def reconstruct(self, x) -> np.ndarray:
         """G(E(x)), with G's sampling copy (its EMA average when the run keeps one)."""

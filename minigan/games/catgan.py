@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 import minigan as mg
-from minigan.games.base import CHUNK, GAMES, Game, Objective, evaluating
+from minigan.games.base import GAMES, Game, Objective
 from minigan.games.networks import discriminator, generator
 from minigan.losses import softmax_entropy
 from minigan.registry import ConfigError
@@ -82,13 +82,7 @@ class CatGAN(Game):
 
     def class_probabilities(self, x) -> np.ndarray:
         """:math:`p(y \\mid x, D)` in eval mode: samples ``(N, *shape)`` -> ``(N, classes)`` probabilities."""
-        x = np.asarray(x, dtype=self.dtype)
-        if x.ndim < 1 or x.shape[1:] != tuple(self.data.shape):
-            shape = ", ".join(map(str, self.data.shape))
-            raise ValueError(f"{self.name}: class_probabilities() takes samples of shape (N, {shape}), got {x.shape}")
-        with evaluating(self.D) as D:
-            return np.concatenate([mg.softmax(D(mg.tensor(x[i:i + CHUNK])), dim=1).numpy()
-                                   for i in range(0, len(x), CHUNK)])
+        return self.on_samples(self.D, x, "class_probabilities", lambda D, batch: mg.softmax(D(batch), dim=1))
 
     def classify(self, x) -> np.ndarray:
         """The class D puts each sample in, ``(N,)`` integers in ``[0, classes)``."""

@@ -7,7 +7,7 @@ import math
 import numpy as np
 
 import minigan as mg
-from minigan.games.base import CHUNK, GAMES, Game, Objective, evaluating
+from minigan.games.base import GAMES, Game, Objective
 from minigan.games.networks import autoencoder, generator
 from minigan.losses import pulling_away_term
 from minigan.models import ENERGIES
@@ -46,12 +46,7 @@ class AutoencoderGame(Game):
 
     def reconstruct(self, x) -> np.ndarray:
         """D's reconstructions of samples ``(N, *shape)``, in eval mode."""
-        x = np.asarray(x, dtype=self.dtype)
-        if x.ndim < 1 or x.shape[1:] != tuple(self.data.shape):
-            shape = ", ".join(map(str, self.data.shape))
-            raise ValueError(f"{self.name}: reconstruct() takes samples of shape (N, {shape}), got {x.shape}")
-        with evaluating(self.D) as D:
-            return np.concatenate([D.reconstruct(mg.tensor(x[i:i + CHUNK])).numpy() for i in range(0, len(x), CHUNK)])
+        return self.on_samples(self.D, x, "reconstruct", lambda D, batch: D.reconstruct(batch))
 
 
 @GAMES.register("ebgan")

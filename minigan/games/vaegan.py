@@ -8,7 +8,7 @@ import math
 import numpy as np
 
 import minigan as mg
-from minigan.games.base import CHUNK, GAMES, Game, Objective, Player, evaluating
+from minigan.games.base import GAMES, Game, Objective, Player
 from minigan.games.networks import discriminator, generator
 from minigan.losses import feature_reconstruction_loss, gaussian_kl
 from minigan.models import GaussianEncoder, reparameterize
@@ -109,12 +109,7 @@ class VAEGAN(Game):
     def encode(self, x) -> np.ndarray:
         r""":math:`\mu(x)`, the mean of :math:`q(z \mid x)`, in eval mode with E's sampling copy (its EMA average
         when the run keeps one): samples ``(N, *shape)`` -> latent codes ``(N, latent_dim)``."""
-        x = np.asarray(x, dtype=self.dtype)
-        if x.ndim < 1 or x.shape[1:] != tuple(self.data.shape):
-            shape = ", ".join(map(str, self.data.shape))
-            raise ValueError(f"{self.name}: encode() takes samples of shape (N, {shape}), got {x.shape}")
-        with evaluating(self.sampler("E")) as E:
-            return np.concatenate([E(mg.tensor(x[i:i + CHUNK]))[0].numpy() for i in range(0, len(x), CHUNK)])
+        return self.on_samples(self.sampler("E"), x, "encode", lambda E, batch: E(batch)[0])
 
     def reconstruct(self, x) -> np.ndarray:
         r""":math:`G(\mu(x))`, with G's sampling copy (its EMA average when the run keeps one)."""
