@@ -329,6 +329,7 @@ def test_every_family_is_registered_with_its_options():
     ("acgan-digits", ["model.pack=2"], "model.pack must be 1"),
     ("cgan-digits", ["data.name=ring8", "model.name=mlp"], "needs labelled data"),
     ("dcgan-digits", ["loss.name=ebgan"], "set game.name = 'ebgan'"),
+    ("dcgan-digits", ["data.name=photos", "data.image_size=20"], "DCGAN supports image sizes .* got 20"),
     ("bigan-digits", ["loss.name=began"], "set game.name = 'began'"),
     ("ebgan-digits", ["loss.name=began"], "set loss.name = 'ebgan'"),
     ("began-digits", ["loss.name=hinge"], "set loss.name = 'began'"),

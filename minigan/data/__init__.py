@@ -1,10 +1,12 @@
-"""Data: toy distributions with known modes, bundled digits, IDX (MNIST) files, image folders, batching."""
+"""Data: toy distributions with known modes, bundled digits and photographs, IDX (MNIST) files, image folders,
+batching."""
 
 from minigan.data.images import ImageDataset, digits, fashion_mnist, image_folder, load_idx, mnist, to_unit_range
 from minigan.data.loader import Batch, DataLoader
+from minigan.data.photos import photos
 from minigan.data.source import DataSource
 from minigan.data.toy import TOYS, ToyDistribution, grid25, mixture1d, ring8, spiral, toy
 
-__all__ = ["ImageDataset", "digits", "fashion_mnist", "image_folder", "load_idx", "mnist", "to_unit_range",
+__all__ = ["ImageDataset", "digits", "fashion_mnist", "image_folder", "load_idx", "mnist", "photos", "to_unit_range",
            "Batch", "DataLoader", "DataSource", "TOYS", "ToyDistribution", "grid25", "mixture1d", "ring8", "spiral",
            "toy"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from minigan import nn
 from minigan.data import DataSource
 from minigan.models import (AutoencoderDiscriminator, DCGANDiscriminator, DCGANGenerator, MLPDiscriminator,
-                            MLPGenerator)
+                            MLPGenerator, dcgan_plan)
 from minigan.registry import ConfigError
 
 __all__ = ["ARCHITECTURES", "generator", "discriminator", "autoencoder"]
@@ -18,6 +18,11 @@ def _check(model: dict, data: DataSource) -> None:
         raise ConfigError(f"unknown model.name {model['name']!r}; choose from {', '.join(ARCHITECTURES)}")
     if model["name"] == "dcgan" and (data.kind != "image" or data.shape[1] != data.shape[2]):
         raise ConfigError(f"model.name = 'dcgan' needs square images, got data of shape {data.shape}")
+    if model["name"] == "dcgan":
+        try:
+            dcgan_plan(data.shape[1])
+        except ValueError as error:
+            raise ConfigError(f"model.name = 'dcgan': {error}; use model.name = 'mlp' for other sizes") from None
 
 
 def generator(model: dict, data: DataSource, latent_dim: int) -> nn.Module:

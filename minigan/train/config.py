@@ -39,10 +39,11 @@ __all__ = ["DEFAULTS", "RANGES", "ConfigError", "defaults", "recipe_names", "loa
 
 DEFAULTS: dict[str, dict] = {
     "data": {
-        "name": "digits",         # digits | ring8 | grid25 | spiral | mixture1d | mnist | fashion_mnist | image_folder
+        "name": "digits",         # digits | photos | ring8 | grid25 | spiral | mixture1d | mnist | fashion_mnist |
+                                  # image_folder
         "root": "",               # folder for mnist / fashion_mnist / image_folder
-        "image_size": 0,          # image_folder only: side of the square images
-        "channels": 1,            # image_folder only: 1 or 3
+        "image_size": 0,          # image_folder: side of the square images; photos: side of the crops (0: 32)
+        "channels": 1,            # image_folder only: 1 or 3 (photos are always 3)
         "batch_size": 64,
     },
     "game": {
@@ -109,7 +110,7 @@ RANGES = {
 }
 
 CHOICES = {
-    "data.name": ("digits", "mnist", "fashion_mnist", "image_folder", *datasets.TOYS),
+    "data.name": ("digits", "mnist", "fashion_mnist", "image_folder", "photos", *datasets.TOYS),
     "data.channels": (1, 3),
     "model.name": ARCHITECTURES,
     "optim.name": ("adam", "rmsprop", "sgd"),

@@ -25,6 +25,11 @@ def build_data(config: dict) -> DataSource:
         return DataSource(_loader(points, None, config), (toy.dim,), "toy", name, toy)
     if name == "digits":
         images = datasets.digits("train")
+    elif name == "photos":  # always RGB: data.channels is image_folder's
+        try:
+            images = datasets.photos("train", size=c["image_size"] or 32)
+        except ValueError as error:  # a crop size that does not fit
+            raise ConfigError(f"data.image_size = {c['image_size']}: {error}") from None
     elif name in ("mnist", "fashion_mnist"):
         if not c["root"]:
             raise ConfigError(f"data.name = {name!r} needs data.root, the folder holding its IDX files")
@@ -35,7 +40,7 @@ def build_data(config: dict) -> DataSource:
         images = datasets.image_folder(c["root"], c["image_size"], c["channels"])
     else:
         raise ConfigError(f"unknown data.name {name!r}; choose from digits, mnist, fashion_mnist, image_folder, "
-                          f"{', '.join(datasets.TOYS)}")
+                          f"photos, {', '.join(datasets.TOYS)}")
     return DataSource(_loader(images.images, images.labels, config), images.shape, "image", name)
 
 

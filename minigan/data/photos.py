@@ -1,0 +1,135 @@
+"""Colour crops of the two photographs bundled with scikit-learn, split by column so no test pixel is trained on.
+
+``sklearn.datasets.load_sample_images()`` ships ``china.jpg`` and
+``flower.jpg``, two 427x640 RGB photographs, with the library itself: nothing
+is downloaded. Cutting them into small squares on a regular grid gives a
+colour image dataset of a few thousand crops, enough for a 32x32 colour GAN
+or for image-to-image work on a CPU.
+"""
+
+from __future__ import annotations
+
+import numbers
+from functools import lru_cache
+
+import numpy as np
+
+from minigan.data.images import ImageDataset, to_unit_range
+
+__all__ = ["PHOTOS", "photos", "photo_boundary", "photo_corners"]
+
+PHOTOS = ("china", "flower")  # label 0 and label 1
+
+
+@lru_cache(maxsize=1)
+def _photographs() -> tuple[np.ndarray, ...]:
+    """The bundled photographs as read-only uint8 arrays ``(H, W, 3)``, in the order of :data:`PHOTOS`."""
+    from sklearn.datasets import load_sample_images
+
+    bunch = load_sample_images()
+    by_name = {name.replace("\\", "/").rsplit("/", 1)[-1]: image for name, image in zip(bunch.filenames, bunch.images)}
+    arrays = tuple(np.ascontiguousarray(by_name[f"{name}.jpg"], dtype=np.uint8) for name in PHOTOS)
+    for array in arrays:
+        array.setflags(write=False)
+    return arrays
+
+
+def photo_boundary(width: int, held_out: float) -> int:
+    """The first held-out column of a photograph ``width`` pixels wide: ``round((1 - held_out) * width)``."""
+    return int(round((1.0 - held_out) * width))
+
+
+def photo_corners(height: int, width: int, split: str = "train", size: int = 32, stride: int | None = None,
+                  held_out: float = 0.25) -> np.ndarray:
+    """Top-left corners ``(K, 2)`` (row, column) of the crops of one ``height`` x ``width`` photograph.
+
+    With ``b = photo_boundary(width, held_out)``, the ``"train"`` crops have
+    their left edge at ``0, stride, 2 * stride, ...`` and end at or before
+    column ``b``; the ``"test"`` crops have their left edge at ``b, b + stride, ...``
+    and end at or before column ``width``. Rows are ``0, stride, ...`` while the
+    crop fits in ``height``. Arguments are checked as in :func:`photos`.
+    """
+    size, stride, held_out = _checked(split, size, stride, held_out)
+    boundary = photo_boundary(width, held_out)
+    first, last = (0, boundary) if split == "train" else (boundary, width)
+    if height < size:
+        raise ValueError(f"photos: a {size}x{size} crop is taller than the {height} rows of the photograph")
+    if last - first < size:
+        raise ValueError(f"photos: a {size}x{size} crop does not fit in the {split} region (columns [{first}, {last}) "
+                         f"of a {width}-column photograph, held_out = {held_out}); use a smaller size or "
+                         f"{'a smaller' if split == 'train' else 'a larger'} held_out")
+    rows = np.arange(0, height - size + 1, stride)
+    cols = np.arange(first, last - size + 1, stride)
+    corners = np.stack(np.meshgrid(rows, cols, indexing="ij"), axis=-1).reshape(-1, 2)
+    return corners.astype(np.int64)
+
+
+def _checked(split, size, stride, held_out) -> tuple[int, int, float]:
+    if split not in ("train", "test"):
+        raise ValueError(f"photos: split must be 'train' or 'test', got {split!r}")
+    if isinstance(size, bool) or not isinstance(size, numbers.Integral) or size < 1:
+        raise ValueError(f"photos: size must be a positive integer, got {size!r}")
+    if stride is None:
+        stride = max(1, int(size) // 2)
+    if isinstance(stride, bool) or not isinstance(stride, numbers.Integral) or stride < 1:
+        raise ValueError(f"photos: stride must be a positive integer or None, got {stride!r}")
+    if isinstance(held_out, bool) or not isinstance(held_out, numbers.Real) or not 0 < held_out < 1:
+        raise ValueError(f"photos: held_out must be a fraction strictly between 0 and 1, got {held_out!r}")
+    return int(size), int(stride), float(held_out)
+
+
+def photos(split: str = "train", size: int = 32, stride: int | None = None, held_out: float = 0.25) -> ImageDataset:
+    r"""Square RGB crops of scikit-learn's two sample photographs, ``(N, 3, size, size)`` in [-1, 1].
+
+    Both photographs (``china.jpg``, label 0, and ``flower.jpg``, label 1; each
+    427 rows x 640 columns) are cut into ``size`` x ``size`` crops on a regular
+    grid with step ``stride`` (default ``size // 2``, so neighbouring crops
+    overlap by half) in both directions. Pixel values are scaled from
+    ``[0, 255]`` to ``[-1, 1]``, as for :func:`minigan.data.digits`.
+
+    **Which pixels are held out.** In each photograph, with width
+    ``W = 640`` and boundary ``b = round((1 - held_out) * W)`` (480 for the
+    default ``held_out = 0.25``):
+
+    - columns ``0 .. b - 1`` are the training region. ``"train"`` crops have
+      their left column at ``0, stride, 2 * stride, ...`` and lie entirely in
+      it (left column + ``size`` <= ``b``); columns near ``b`` that no whole
+      crop reaches are not used.
+    - columns ``b .. W - 1`` (the right-most ``held_out`` fraction) are held
+      out. ``"test"`` crops have their left column at ``b, b + stride, ...``
+      and lie entirely in it (left column + ``size`` <= ``W``).
+
+    Rows are shared: top row ``0, stride, ...`` while the crop fits in the 427
+    rows. No crop straddles the boundary, so no pixel of a test crop is in any
+    training crop. Crops are ordered by photograph, then by row, then by
+    column (:func:`photo_corners` gives the corners), the same on every call.
+
+    Parameters
+    ----------
+    split : ``"train"`` or ``"test"``.
+    size : side of the square crops, in pixels.
+    stride : step of the grid, in pixels (``None``: ``max(1, size // 2)``).
+    held_out : the fraction of each photograph's columns, on the right, kept for ``"test"``; in (0, 1).
+
+    Returns
+    -------
+    ImageDataset
+        ``images`` float32 ``(N, 3, size, size)`` in [-1, 1]; ``labels`` int64
+        ``(N,)``: 0 for crops of ``china.jpg``, 1 for ``flower.jpg``. With the
+        defaults, 1,450 train crops and 450 test crops.
+
+    Raises
+    ------
+    ValueError
+        For an unknown ``split``, a ``size`` or ``stride`` that is not a
+        positive integer, a ``held_out`` outside (0, 1), or a crop too large
+        for the requested region.
+    """
+    size, stride, held_out = _checked(split, size, stride, held_out)
+    crops, labels = [], []
+    for label, photo in enumerate(_photographs()):
+        corners = photo_corners(photo.shape[0], photo.shape[1], split, size, stride, held_out)
+        crops.extend(photo[top:top + size, left:left + size] for top, left in corners)
+        labels.append(np.full(len(corners), label, np.int64))
+    images = to_unit_range(np.stack(crops).transpose(0, 3, 1, 2), 255.0)  # (N, H, W, 3) -> (N, 3, H, W)
+    return ImageDataset(np.ascontiguousarray(images), np.concatenate(labels), f"photos-{split}")

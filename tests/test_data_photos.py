@@ -1,0 +1,104 @@
+"""The bundled photographs: crop shapes and range, a column split with no test pixel in training, errors, and a
+short colour DCGAN run on them."""
+
+import numpy as np
+import pytest
+
+from minigan import data
+from minigan.data.photos import _photographs, photo_boundary, photo_corners
+from minigan.registry import ConfigError
+from minigan.runner import run_training
+from minigan.train import config as cfg
+from minigan.train.setup import build_data
+
+
+@pytest.mark.parametrize("split,count", [("train", 2 * 25 * 29), ("test", 2 * 25 * 9)])
+def test_crops_are_rgb_in_unit_range_labelled_by_photograph(split, count):
+    ds = data.photos(split)
+    assert ds.images.shape == (count, 3, 32, 32) and ds.images.dtype == np.float32
+    assert ds.images.min() >= -1 and ds.images.max() <= 1 and ds.images.std() > 0.1
+    assert ds.labels.dtype == np.int64 and np.bincount(ds.labels).tolist() == [count // 2, count // 2]
+    assert ds.name == f"photos-{split}" and ds.shape == (3, 32, 32)
+
+
+@pytest.mark.parametrize("size,stride,held_out", [(32, None, 0.25), (16, 5, 0.4), (8, 8, 0.1), (28, 3, 0.5)])
+def test_each_crop_is_the_photograph_at_its_corner_and_train_and_test_columns_are_disjoint(size, stride, held_out):
+    height, width = _photographs()[0].shape[:2]
+    boundary = photo_boundary(width, held_out)
+    train = photo_corners(height, width, "train", size, stride, held_out)
+    test = photo_corners(height, width, "test", size, stride, held_out)
+    step = stride or size // 2
+    assert train[:, 1].min() == 0 and train[:, 1].max() + size <= boundary < train[:, 1].max() + size + step
+    assert test[:, 1].min() == boundary and test[:, 1].max() + size <= width
+    assert np.all(np.diff(np.unique(train[:, 0])) == step) and train[:, 0].max() + size <= height
+    train_columns = {c for left in train[:, 1] for c in range(left, left + size)}
+    test_columns = {c for left in test[:, 1] for c in range(left, left + size)}
+    assert not train_columns & test_columns and max(train_columns) < boundary <= min(test_columns)
+    for split, corners in (("train", train), ("test", test)):
+        ds = data.photos(split, size, stride, held_out)
+        assert len(ds) == 2 * len(corners)
+        for label, photo in enumerate(_photographs()):
+            for i in (0, len(corners) // 3, len(corners) - 1):
+                top, left = corners[i]
+                expected = photo[top:top + size, left:left + size].transpose(2, 0, 1) / 127.5 - 1
+                np.testing.assert_allclose(ds.images[label * len(corners) + i], expected, atol=1e-6)
+                assert ds.labels[label * len(corners) + i] == label
+
+
+def test_no_test_crop_appears_among_the_training_crops():
+    train, test = data.photos("train", 16, 4), data.photos("test", 16, 4)
+    seen = {crop.tobytes() for crop in train.images}
+    assert not any(crop.tobytes() in seen for crop in test.images)
+
+
+def test_the_crops_are_the_same_on_every_call():
+    a, b = data.photos("test", 16), data.photos("test", 16)
+    np.testing.assert_array_equal(a.images, b.images)
+    np.testing.assert_array_equal(a.labels, b.labels)
+    a.images[:] = 0  # a caller's copy: the cached photographs are untouched
+    np.testing.assert_array_equal(data.photos("test", 16).images, b.images)
+
+
+@pytest.mark.parametrize("kwargs,message", [
+    ({"split": "all"}, "split must be 'train' or 'test'"),
+    ({"size": 0}, "size must be a positive integer"),
+    ({"size": 8.0}, "size must be a positive integer"),
+    ({"size": True}, "size must be a positive integer"),
+    ({"stride": 0}, "stride must be a positive integer"),
+    ({"held_out": 0}, "held_out must be a fraction strictly between 0 and 1"),
+    ({"held_out": 1.0}, "held_out must be a fraction"),
+    ({"held_out": "a quarter"}, "held_out must be a fraction"),
+    ({"split": "test", "size": 200}, r"does not fit in the test region \(columns \[480, 640\)"),
+    ({"split": "train", "size": 300, "held_out": 0.6}, "a smaller held_out"),
+    ({"size": 500, "held_out": 0.1}, "taller than the 427 rows"),
+])
+def test_bad_arguments_are_refused_with_a_clear_message(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        data.photos(**kwargs)
+
+
+TINY = ["data.name=photos", "model.name=dcgan", "model.g_width=2", "model.d_width=2", "model.latent_dim=4",
+        "data.batch_size=8", "train.n_samples=4", "train.log_every=1", "train.sample_every=2",
+        "train.checkpoint_every=2", "train.steps=2"]
+
+
+def test_the_configuration_trains_on_the_photos_whatever_data_channels_says():
+    config = cfg.apply_overrides(cfg.load_recipe("dcgan-digits"), [*TINY, "data.channels=1"])
+    source = build_data(config)
+    assert source.kind == "image" and source.shape == (3, 32, 32) and source.num_classes == 2
+    np.testing.assert_array_equal(source.samples, data.photos("train").images)
+    assert build_data(cfg.apply_overrides(config, ["data.image_size=16"])).shape == (3, 16, 16)
+    with pytest.raises(ConfigError, match="data.image_size = 1000"):
+        build_data(cfg.apply_overrides(config, ["data.image_size=1000"]))
+
+
+def test_a_short_colour_dcgan_run_on_the_photos_writes_its_samples(tmp_path):
+    config = cfg.apply_overrides(cfg.load_recipe("dcgan-digits"), TINY)
+    paths = run_training(config, tmp_path, progress=False)
+    from PIL import Image
+
+    assert paths["samples"] == tmp_path / "samples.png"
+    with Image.open(paths["samples"]) as picture:
+        assert picture.mode == "RGB"
+        pixels = np.asarray(picture)
+    assert pixels.ndim == 3 and pixels.shape[2] == 3
