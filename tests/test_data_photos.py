@@ -1,11 +1,15 @@
-"""The bundled photographs: crop shapes and range, a column split with no test pixel in training, errors, and a
-short colour DCGAN run on them."""
+"""The bundled photographs: crop shapes and range, a column split with no test pixel in training, errors, a
+short colour DCGAN run on them, and the paired colourisation and super-resolution tasks with their baselines."""
+
+import math
 
 import numpy as np
 import pytest
 
 from minigan import data
-from minigan.data.photos import _photographs, photo_boundary, photo_corners
+from minigan.data.photos import (LUMA_WEIGHTS, _photographs, luminance, photo_boundary, photo_corners, photo_pairs,
+                                 plain_baseline)
+from minigan.metrics import psnr
 from minigan.registry import ConfigError
 from minigan.runner import run_training
 from minigan.train import config as cfg
@@ -102,3 +106,79 @@ def test_a_short_colour_dcgan_run_on_the_photos_writes_its_samples(tmp_path):
         assert picture.mode == "RGB"
         pixels = np.asarray(picture)
     assert pixels.ndim == 3 and pixels.shape[2] == 3
+
+
+# -- paired tasks: colourisation and 2x super-resolution on the same crops -----------------------------------------
+
+
+def _bilinear_2x_reference(low):
+    """Naive 2x bilinear upsampling with half-pixel centres and edge clamping (align_corners=False)."""
+    n_in = low.shape[-1]
+    src = np.maximum((np.arange(2 * n_in) + 0.5) / 2 - 0.5, 0.0)
+    i0 = np.floor(src).astype(int)
+    i1, w = np.minimum(i0 + 1, n_in - 1), src - i0
+    rows = low[..., i0, :] * (1 - w)[:, None] + low[..., i1, :] * w[:, None]
+    return rows[..., i0] * (1 - w) + rows[..., i1] * w
+
+
+@pytest.mark.parametrize("task,channels", [("colour", 1), ("superres", 3)])
+@pytest.mark.parametrize("split,size,stride", [("train", 32, None), ("test", 16, 8)])
+def test_pairs_have_the_crops_of_photos_as_targets_and_inputs_in_unit_range(task, channels, split, size, stride):
+    inputs, targets = photo_pairs(task, split, size, stride)
+    np.testing.assert_array_equal(targets, data.photos(split, size, stride).images)
+    assert inputs.shape == (len(targets), channels, size, size) and inputs.dtype == np.float32
+    assert inputs.min() >= -1 and inputs.max() <= 1 and np.isfinite(inputs).all()
+    baseline = plain_baseline(task, inputs)
+    assert baseline.shape == targets.shape and baseline.dtype == np.float32
+
+
+def test_the_colour_input_is_the_bt601_luminance_of_the_crop():
+    inputs, targets = photo_pairs("colour", "test", 16, 8)
+    r, g, b = (targets[:, k].astype(np.float64) for k in range(3))
+    np.testing.assert_allclose(inputs[:, 0], 0.299 * r + 0.587 * g + 0.114 * b, atol=1e-6)
+    assert LUMA_WEIGHTS == (0.299, 0.587, 0.114)
+    photo = _photographs()[1]  # on 8-bit values, then scaled: the same
+    luma_255 = photo[:16, 480:496].astype(np.float64) @ np.array(LUMA_WEIGHTS)
+    flower = len(inputs) // 2
+    np.testing.assert_allclose(inputs[flower, 0], luma_255 / 127.5 - 1, atol=1e-5)
+
+
+def test_the_superres_input_is_the_bilinear_upsampling_of_the_2x2_block_means():
+    inputs, targets = photo_pairs("superres", "test", 16, 8)
+    low = targets.astype(np.float64).reshape(len(targets), 3, 8, 2, 8, 2).mean(axis=(3, 5))
+    np.testing.assert_allclose(inputs, _bilinear_2x_reference(low), atol=1e-5)
+    # downsampling the input again does not give the block means back exactly, but the mean colour is kept
+    np.testing.assert_allclose(inputs.mean(axis=(2, 3)), targets.mean(axis=(2, 3)), atol=0.05)
+
+
+def test_the_baseline_of_a_perfect_input_is_the_target():
+    rng = np.random.default_rng(0)
+    grey = np.repeat(rng.uniform(-1, 1, (4, 1, 8, 8)).astype(np.float32), 3, axis=1)  # R = G = B
+    np.testing.assert_allclose(plain_baseline("colour", luminance(grey)), grey, atol=1e-6)
+    flat = np.broadcast_to(rng.uniform(-1, 1, (4, 3, 1, 1)), (4, 3, 8, 8)).astype(np.float32)
+    np.testing.assert_allclose(_bilinear_2x_reference(flat[:, :, ::2, ::2]), flat, atol=1e-6)
+    np.testing.assert_array_equal(plain_baseline("superres", flat), flat)
+    assert psnr(grey, plain_baseline("colour", luminance(grey)))["psnr"] > 100
+
+
+def test_the_baselines_psnr_on_the_test_split_is_finite_and_superres_is_easier_than_colour():
+    scores = {}
+    for task in ("colour", "superres"):
+        inputs, targets = photo_pairs(task, "test")
+        result = psnr(targets, plain_baseline(task, inputs))
+        assert math.isfinite(result["psnr"]) and 0 < result["mse"] < 4
+        scores[task] = result["psnr"]
+    assert scores["superres"] > scores["colour"] + 5  # measured: about 42.9 dB against 26.3 dB at 32x32
+
+
+@pytest.mark.parametrize("call,message", [
+    (lambda: photo_pairs("deblur"), "task must be one of 'colour', 'superres'"),
+    (lambda: photo_pairs("superres", size=15), "size must be even"),
+    (lambda: photo_pairs("colour", split="all"), "split must be 'train' or 'test'"),
+    (lambda: plain_baseline("colour", np.zeros((2, 3, 8, 8))), r"must be \(N, 1, H, W\)"),
+    (lambda: plain_baseline("superres", np.zeros((2, 1, 8, 8))), r"must be \(N, 3, H, W\)"),
+    (lambda: luminance(np.zeros((2, 1, 8, 8))), r"expected RGB images \(N, 3, H, W\)"),
+])
+def test_bad_paired_arguments_are_refused_with_a_clear_message(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()

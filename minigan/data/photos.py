@@ -14,11 +14,16 @@ from functools import lru_cache
 
 import numpy as np
 
+from minigan.autograd import Tensor
 from minigan.data.images import ImageDataset, to_unit_range
+from minigan.nn.functional import interpolate
 
-__all__ = ["PHOTOS", "photos", "photo_boundary", "photo_corners"]
+__all__ = ["PHOTOS", "PAIRED_TASKS", "LUMA_WEIGHTS", "photos", "photo_boundary", "photo_corners", "photo_pairs",
+           "luminance", "plain_baseline"]
 
 PHOTOS = ("china", "flower")  # label 0 and label 1
+PAIRED_TASKS = ("colour", "superres")  # see photo_pairs
+LUMA_WEIGHTS = (0.299, 0.587, 0.114)  # ITU-R BT.601 luma, for R, G, B
 
 
 @lru_cache(maxsize=1)
@@ -133,3 +138,79 @@ def photos(split: str = "train", size: int = 32, stride: int | None = None, held
         labels.append(np.full(len(corners), label, np.int64))
     images = to_unit_range(np.stack(crops).transpose(0, 3, 1, 2), 255.0)  # (N, H, W, 3) -> (N, 3, H, W)
     return ImageDataset(np.ascontiguousarray(images), np.concatenate(labels), f"photos-{split}")
+
+
+def photo_pairs(task: str, split: str = "train", size: int = 32, stride: int | None = None,
+                held_out: float = 0.25) -> tuple[np.ndarray, np.ndarray]:
+    r"""Paired ``(inputs, targets)`` for an image-to-image task on the crops of :func:`photos`.
+
+    ``targets`` are exactly ``photos(split, size, stride, held_out).images``,
+    float32 ``(N, 3, size, size)`` in [-1, 1], in the same order; the train and
+    test pairs come from the same column split. ``inputs`` depend on ``task``:
+
+    - ``"colour"``: the crop's luminance, ``(N, 1, size, size)``, with the
+      ITU-R BT.601 weights of :data:`LUMA_WEIGHTS`,
+      :math:`Y = 0.299 R + 0.587 G + 0.114 B`. The weights sum to one, so
+      taking them on [-1, 1] values equals taking them on [0, 255] and
+      rescaling, and ``Y`` stays in [-1, 1].
+    - ``"superres"``: the crop downsampled 2x by averaging each 2x2 block,
+      ``(N, 3, size / 2, size / 2)``, then upsampled back to ``size`` x ``size``
+      by bilinear interpolation, ``(N, 3, size, size)`` in [-1, 1]. The
+      upsampling is minigan's own ``minigan.nn.functional.interpolate``
+      (``mode="bilinear"``, ``align_corners=False``, PyTorch's pixel-centre
+      convention with edge clamping) applied to a Tensor. ``size`` must be even.
+
+    :func:`plain_baseline` turns inputs into the 3-channel baseline a model
+    for the task is judged against.
+
+    Returns
+    -------
+    (inputs, targets)
+        Two float32 arrays with the same first dimension ``N``.
+
+    Raises
+    ------
+    ValueError
+        For an unknown ``task``, an odd ``size`` with ``"superres"``, or any
+        argument :func:`photos` refuses.
+    """
+    _checked_task(task)
+    targets = photos(split, size, stride, held_out).images  # (N, 3, size, size)
+    if task == "colour":
+        return luminance(targets), targets
+    if size % 2:
+        raise ValueError(f"photo_pairs: 'superres' halves the crop, so size must be even, got {size}")
+    n, c = targets.shape[:2]
+    low = targets.reshape(n, c, size // 2, 2, size // 2, 2).mean(axis=(3, 5), dtype=np.float64)  # (N, 3, s/2, s/2)
+    upsampled = interpolate(Tensor(low.astype(np.float32)), size=(size, size), mode="bilinear", align_corners=False)
+    return np.ascontiguousarray(upsampled.numpy(), dtype=np.float32), targets
+
+
+def luminance(images: np.ndarray) -> np.ndarray:
+    """ITU-R BT.601 luma ``(N, 1, H, W)`` of RGB ``images`` ``(N, 3, H, W)``, in their dtype (float32 by default)."""
+    images = np.asarray(images)
+    if images.ndim != 4 or images.shape[1] != 3:
+        raise ValueError(f"luminance: expected RGB images (N, 3, H, W), got shape {images.shape}")
+    weights = np.asarray(LUMA_WEIGHTS, np.float64)[None, :, None, None]
+    luma = (images.astype(np.float64) * weights).sum(axis=1, keepdims=True)
+    return np.clip(luma, -1.0, 1.0).astype(images.dtype if images.dtype.kind == "f" else np.float32)
+
+
+def plain_baseline(task: str, inputs: np.ndarray) -> np.ndarray:
+    """The output a model for ``task`` must beat, from its ``inputs``, as RGB ``(N, 3, H, W)``.
+
+    ``"colour"``: the grey input replicated to the three channels (a grey
+    picture); ``"superres"``: the bilinear input itself (a copy). Scoring it
+    with :func:`minigan.metrics.psnr` against the targets gives the baseline PSNR.
+    """
+    _checked_task(task)
+    inputs = np.asarray(inputs)
+    channels = 1 if task == "colour" else 3
+    if inputs.ndim != 4 or inputs.shape[1] != channels:
+        raise ValueError(f"plain_baseline: {task!r} inputs must be (N, {channels}, H, W), got shape {inputs.shape}")
+    return np.repeat(inputs, 3, axis=1) if task == "colour" else inputs.copy()
+
+
+def _checked_task(task) -> None:
+    if task not in PAIRED_TASKS:
+        raise ValueError(f"photo_pairs: task must be one of {', '.join(map(repr, PAIRED_TASKS))}, got {task!r}")

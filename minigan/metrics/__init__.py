@@ -16,6 +16,7 @@ from minigan.metrics.frechet import (frechet_distance, frechet_distance_from_sta
 from minigan.metrics.kernel import gaussian_mmd2, kid, median_heuristic, mmd2_unbiased, polynomial_kernel
 from minigan.metrics.manifold import density_coverage, precision_recall
 from minigan.metrics.modes import mode_coverage
+from minigan.metrics.pixels import psnr
 from minigan.metrics.representation import latent_recovery, nearest_neighbour_accuracy, reconstruction_error
 from minigan.metrics.rejection import RejectionSamples, discriminator_rejection_sampling, drs_log_odds
 from minigan.metrics.scores import inception_score
@@ -29,5 +30,5 @@ __all__ = [
     "label_accuracy", "class_frechet_distance", "normalized_mutual_information", "code_mutual_information",
     "MetricError", "evaluate_generator", "fitting_metrics", "score_samples", "format_table", "write_eval_json",
     "TOY_METRICS", "IMAGE_METRICS", "CLASS_METRICS", "nearest_neighbour_accuracy", "reconstruction_error",
-    "latent_recovery",
+    "latent_recovery", "psnr",
 ]
