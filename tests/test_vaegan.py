@@ -43,6 +43,18 @@ def test_gaussian_kl_first_and_second_derivatives(n, k, data):
     gradgradcheck(gaussian_kl, [mu, logvar])
 
 
+@checks
+@given(shape=st.sampled_from([(1,), (2, 3), (3, 1, 2)]), data=st.data())
+def test_gaussian_kl_elementwise_vjp_under_a_random_upstream_gradient(shape, data):
+    """The fused primitive on its own, so that each element's VJP meets its own upstream value (inside
+    gaussian_kl the sum and mean give every element the same one)."""
+    from minigan.losses.variational import _gaussian_kl
+
+    mu, logvar = tensor(data.draw(mst.arrays(shape))), tensor(data.draw(mst.arrays(shape)))
+    gradcheck(_gaussian_kl, [mu, logvar])
+    gradgradcheck(_gaussian_kl, [mu, logvar])
+
+
 def test_gaussian_kl_is_the_closed_form_and_zero_at_the_prior():
     mu, logvar = np.array([[0.5, -1.0], [2.0, 0.0]]), np.array([[np.log(2.0), 0.0], [-1.0, 0.3]])
     expected = (0.5 * (mu ** 2 + np.exp(logvar) - 1 - logvar)).sum(1).mean()

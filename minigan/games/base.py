@@ -17,6 +17,7 @@ trainer keeps one.
 from __future__ import annotations
 
 import contextlib
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import ClassVar
@@ -200,6 +201,21 @@ class Game:
     def sample_grid(self, n: int, generator: mg.Generator | None = None) -> tuple[np.ndarray, int | None]:
         """The family's picture: samples and the number of columns to lay them out in (None: square)."""
         return self.sample(n, generator), None
+
+    def real_samples(self, n: int, generator: mg.Generator | None = None) -> np.ndarray:
+        """``n`` training samples drawn at random (with replacement) by ``generator``, in the game's dtype."""
+        chosen = mg.randint(0, len(self.data.samples), (n,), generator=generator).numpy()
+        return self.data.samples[chosen].astype(self.dtype)
+
+    def grouped_rows(self, n: int, kinds: int, images: Callable[[int], list]) -> tuple[np.ndarray, int]:
+        """A picture of about ``n`` images in groups of ``kinds`` rows, ``columns`` wide: ``images(count)`` gives
+        ``kinds`` arrays of ``count`` images each, and row ``r`` of the ``k``-th group shows the ``k``-th row of
+        each array in turn (a real image above its reconstruction, say). Returns the images and ``columns``."""
+        columns = max(1, math.isqrt(n))
+        groups = max(1, n // columns // kinds)
+        shape = tuple(self.data.shape)
+        grid = np.stack([a.reshape(groups, columns, *shape) for a in images(groups * columns)], axis=1)
+        return grid.reshape(-1, *shape), columns
 
     def critic(self) -> Callable | None:
         """D's adversarial output on samples alone (for rejection sampling), or None where D needs more."""

@@ -103,11 +103,9 @@ class BiGAN(Game):
         for points, which the picture draws as a cloud)."""
         if self.data.kind != "image":
             return super().sample_grid(n, generator)
-        columns = max(1, math.isqrt(n))
-        rows = max(1, n // columns // 2)
-        chosen = mg.randint(0, len(self.data.samples), (rows * columns,), generator=generator).numpy()
-        real = self.data.samples[chosen].astype(self.dtype)
-        reconstructed = self.reconstruct(real)
-        pairs = np.stack([real.reshape(rows, columns, *real.shape[1:]),
-                          reconstructed.reshape(rows, columns, *real.shape[1:])], axis=1)
-        return pairs.reshape(-1, *real.shape[1:]), columns
+
+        def images(count):
+            real = self.real_samples(count, generator)
+            return [real, self.reconstruct(real)]
+
+        return self.grouped_rows(n, 2, images)

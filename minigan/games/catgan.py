@@ -96,8 +96,7 @@ class CatGAN(Game):
             return super().sample_grid(n, generator)
         columns = max(2, n // self.classes)
         real_columns = columns // 2
-        chosen = mg.randint(0, len(self.data.samples), (POOL * n,), generator=generator).numpy()
-        real = self.data.samples[chosen].astype(self.dtype)
+        real = self.real_samples(POOL * n, generator)
         fake = self.sample(POOL * n, generator)
         real_p, fake_p = self.class_probabilities(real), self.class_probabilities(fake)
         rows = [np.concatenate([_surest(real, real_p, k, real_columns),

@@ -2,7 +2,6 @@ r"""EBGAN: the discriminator is an autoencoder that assigns low energy to the da
 
 from __future__ import annotations
 
-import math
 
 import numpy as np
 
@@ -100,11 +99,9 @@ class EBGAN(AutoencoderGame):
         a sample's energy is how far it and its reconstruction differ (plain samples for points)."""
         if self.data.kind != "image":
             return super().sample_grid(n, generator)
-        columns = max(1, math.isqrt(n))
-        groups = max(1, n // columns // 4)
-        chosen = mg.randint(0, len(self.data.samples), (groups * columns,), generator=generator).numpy()
-        real = self.data.samples[chosen].astype(self.dtype)
-        fake = self.sample(groups * columns, generator)
-        rows = [images.reshape(groups, columns, *real.shape[1:])
-                for images in (real, self.reconstruct(real), fake, self.reconstruct(fake))]
-        return np.stack(rows, axis=1).reshape(-1, *real.shape[1:]), columns
+
+        def images(count):
+            real, fake = self.real_samples(count, generator), self.sample(count, generator)
+            return [real, self.reconstruct(real), fake, self.reconstruct(fake)]
+
+        return self.grouped_rows(n, 4, images)

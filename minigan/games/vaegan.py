@@ -3,11 +3,9 @@ the discriminator's features."""
 
 from __future__ import annotations
 
-import math
 
 import numpy as np
 
-import minigan as mg
 from minigan.games.base import GAMES, Game, Objective, Player
 from minigan.games.networks import discriminator, generator
 from minigan.losses import feature_reconstruction_loss, gaussian_kl
@@ -120,11 +118,9 @@ class VAEGAN(Game):
         (plain samples for points, which the picture draws as a cloud)."""
         if self.data.kind != "image":
             return super().sample_grid(n, generator)
-        columns = max(1, math.isqrt(n))
-        groups = max(1, n // columns // 3)
-        shape = self.data.shape
-        chosen = mg.randint(0, len(self.data.samples), (groups * columns,), generator=generator).numpy()
-        real = self.data.samples[chosen].astype(self.dtype)
-        rows = [real, self.reconstruct(real), self.sample(groups * columns, generator)]
-        grid = np.stack([r.reshape(groups, columns, *shape) for r in rows], axis=1)
-        return grid.reshape(-1, *shape), columns
+
+        def images(count):
+            real = self.real_samples(count, generator)
+            return [real, self.reconstruct(real), self.sample(count, generator)]
+
+        return self.grouped_rows(n, 3, images)
