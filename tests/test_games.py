@@ -24,14 +24,17 @@ from minigan.train.setup import build_data, build_game
 
 FAMILIES = {"gan": "mlp-digits", "cgan": "cgan-digits", "acgan": "acgan-digits", "infogan": "infogan-digits",
             "bigan": "bigan-digits", "vaegan": "vaegan-digits", "catgan": "catgan-digits",
-            "ebgan": "ebgan-digits", "began": "began-digits", "stylegan": "stylegan-digits"}
+            "ebgan": "ebgan-digits", "began": "began-digits", "stylegan": "stylegan-digits",
+            "pix2pix": "pix2pix-colour"}
 TINY_OPTIONS = {"cgan-digits": ["game.embedding_dim=2"], "acgan-digits": ["game.embedding_dim=2"],
                 "infogan-digits": ["game.categories=3", "game.q_hidden=4"], "catgan-digits": ["game.classes=3"],
                 # under N(0, 0.02) weights D's code is tiny, and its decoder's first ReLU sits at the kink
                 "ebgan-digits": ["game.code_dim=2", "model.dcgan_init=false"], "began-digits": ["game.code_dim=2"],
                 "stylegan-digits": ["model.g_width=1", "game.w_dim=3", "game.mapping_depth=2"],
                 # spectral norm's power iteration moves the weights on every training-mode call: no fixed function
-                "bigan-digits": ["model.spectral_norm=false"]}
+                "bigan-digits": ["model.spectral_norm=false"],
+                # 8x8 crops: the smallest the 16-pixel PatchGAN reads (it needs 6 per side)
+                "pix2pix-colour": ["data.image_size=8"]}
 TINY = ["model.g_width=2", "model.d_width=2", "model.latent_dim=2", "model.g_hidden=[4]", "model.d_hidden=[4]",
         "data.batch_size=4"]
 
@@ -48,7 +51,10 @@ def tiny_game(recipe: str, *extra: str, model: str = "mlp"):
 
 def real_batch(game, n: int = 3):
     batch = game.data.loader.next_batch()
-    return type(batch)(batch.x[:n].double(), None if batch.y is None else batch.y[:n])
+    def first(t, double=True):
+        return None if t is None else (t[:n].double() if double else t[:n])
+
+    return type(batch)(first(batch.x), first(batch.y, double=False), first(batch.x_b))
 
 
 def objective_of(game, player, batch, seed: int):
@@ -87,7 +93,8 @@ CASES = [("gan", "mlp", []), ("gan", "dcgan", ["loss.name=ragan"]), ("cgan", "ml
          ("bigan", "dcgan", ["loss.name=hinge"]), ("vaegan", "mlp", []), ("vaegan", "dcgan", ["loss.name=ragan"]),
          ("catgan", "mlp", []), ("catgan", "dcgan", []), ("ebgan", "mlp", []), ("ebgan", "dcgan", ["game.energy=l1"]),
          ("began", "mlp", ["loss.k=0.3"]), ("began", "dcgan", ["game.energy=mse", "loss.k=0.7"]),
-         ("stylegan", "mlp", ["game.mixing=1.0"]), ("stylegan", "dcgan", ["game.mixing=0.0", "loss.name=hinge"])]
+         ("stylegan", "mlp", ["game.mixing=1.0"]), ("stylegan", "dcgan", ["game.mixing=0.0", "loss.name=hinge"]),
+         ("pix2pix", "dcgan", []), ("pix2pix", "dcgan", ["data.task=superres", "loss.name=lsgan", "game.norm=instance"])]
 
 
 @pytest.mark.parametrize("family,model,extra", CASES)

@@ -36,18 +36,29 @@ class Batch:
 class DataLoader:
     """Iterate over minibatches of arrays, with their labels if given, reshuffled every epoch; each is a :class:`Batch`.
 
+    ``pairs``, when given, is a second set of samples that every batch
+    carries as ``x_b``: with ``paired=True`` (one pair per sample, same
+    length) the pairs of the batch's samples, for paired image-to-image
+    tasks; with ``paired=False`` (any length of at least ``batch_size``) an
+    independent draw without replacement, for unpaired ones.
+
     The permutation comes from a NumPy generator seeded with ``seed``; its
     state is part of a training checkpoint, so a resumed run sees the same
     batches as an uninterrupted one.
     """
 
     def __init__(self, data: np.ndarray, labels: np.ndarray | None = None, batch_size: int = 64,
-                 shuffle: bool = True, drop_last: bool = True, seed: int = 0, device: str = "cpu"):
+                 shuffle: bool = True, drop_last: bool = True, seed: int = 0, device: str = "cpu",
+                 pairs: np.ndarray | None = None, paired: bool = True):
         if labels is not None and len(labels) != len(data):
             raise ValueError(f"DataLoader: {len(data)} samples but {len(labels)} labels")
         if batch_size < 1 or (drop_last and batch_size > len(data)):
             raise ValueError(f"DataLoader: batch_size {batch_size} does not fit {len(data)} samples")
-        self.data, self.labels = data, labels
+        if pairs is not None and paired and len(pairs) != len(data):
+            raise ValueError(f"DataLoader: {len(data)} samples but {len(pairs)} paired samples")
+        if pairs is not None and not paired and batch_size > len(pairs):
+            raise ValueError(f"DataLoader: batch_size {batch_size} does not fit {len(pairs)} unpaired samples")
+        self.data, self.labels, self.pairs, self.paired = data, labels, pairs, paired
         self.batch_size, self.shuffle, self.drop_last, self.device = batch_size, shuffle, drop_last, device
         self.rng = np.random.default_rng(seed)
         self._order: np.ndarray | None = None  # the current epoch's permutation, for next_batch()
@@ -61,8 +72,13 @@ class DataLoader:
         return self.rng.permutation(len(self.data)) if self.shuffle else np.arange(len(self.data))
 
     def _batch(self, idx: np.ndarray):
-        x = Tensor(to_device(self.data[idx], self.device))
-        return Batch(x) if self.labels is None else Batch(x, Tensor(to_device(self.labels[idx], self.device)))
+        def tensor(array):
+            return None if array is None else Tensor(to_device(array, self.device))
+
+        x_b = None
+        if self.pairs is not None:
+            x_b = self.pairs[idx] if self.paired else self.pairs[self.rng.choice(len(self.pairs), len(idx), False)]
+        return Batch(tensor(self.data[idx]), tensor(None if self.labels is None else self.labels[idx]), tensor(x_b))
 
     def __iter__(self):
         """One epoch."""

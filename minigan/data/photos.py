@@ -19,10 +19,11 @@ from minigan.data.images import ImageDataset, to_unit_range
 from minigan.nn.functional import interpolate
 
 __all__ = ["PHOTOS", "PAIRED_TASKS", "LUMA_WEIGHTS", "photos", "photo_boundary", "photo_corners", "photo_pairs",
-           "luminance", "plain_baseline"]
+           "photo_domains", "IMAGE_TASKS", "task_data", "luminance", "plain_baseline"]
 
 PHOTOS = ("china", "flower")  # label 0 and label 1
 PAIRED_TASKS = ("colour", "superres")  # see photo_pairs
+IMAGE_TASKS = (*PAIRED_TASKS, "domains")  # data.task: the paired ones, and photo_domains
 LUMA_WEIGHTS = (0.299, 0.587, 0.114)  # ITU-R BT.601 luma, for R, G, B
 
 
@@ -184,6 +185,23 @@ def photo_pairs(task: str, split: str = "train", size: int = 32, stride: int | N
     low = targets.reshape(n, c, size // 2, 2, size // 2, 2).mean(axis=(3, 5), dtype=np.float64)  # (N, 3, s/2, s/2)
     upsampled = interpolate(Tensor(low.astype(np.float32)), size=(size, size), mode="bilinear", align_corners=False)
     return np.ascontiguousarray(upsampled.numpy(), dtype=np.float32), targets
+
+
+def photo_domains(split: str = "train", size: int = 32, stride: int | None = None,
+                  held_out: float = 0.25) -> tuple[np.ndarray, np.ndarray]:
+    """Two unpaired domains for image-to-image translation: the crops of :func:`photos` of ``china.jpg`` (domain
+    A, label 0) and those of ``flower.jpg`` (domain B, label 1), each float32 ``(N, 3, size, size)`` in [-1, 1],
+    from the same column split. No crop of one photograph corresponds to any crop of the other."""
+    crops = photos(split, size, stride, held_out)
+    return crops.images[crops.labels == 0], crops.images[crops.labels == 1]
+
+
+def task_data(task: str, split: str = "train", size: int = 32) -> tuple[np.ndarray, np.ndarray, bool]:
+    """``(a, b, paired)`` for an image-to-image ``task`` of :data:`IMAGE_TASKS`: a paired task's ``(inputs,
+    targets)`` (:func:`photo_pairs`), or ``"domains"``' two unpaired domains (:func:`photo_domains`)."""
+    if task == "domains":
+        return (*photo_domains(split, size), False)
+    return (*photo_pairs(task, split, size), True)
 
 
 def luminance(images: np.ndarray) -> np.ndarray:

@@ -17,7 +17,9 @@ from minigan.games.began import BEGAN
 from minigan.games.vaegan import VAEGAN
 from minigan.games.catgan import CatGAN
 from minigan.games.stylegan import StyleGAN
+from minigan.games.translation import ImageToImageGame
+from minigan.games.pix2pix import Pix2Pix
 
 __all__ = ["GAMES", "Game", "Objective", "Player", "evaluating", "GAN", "ConditionalGAN", "LabelledGame", "ACGAN",
            "InfoGAN", "BiGAN", "AutoencoderGame", "EBGAN", "BEGAN", "VAEGAN",
-           "CatGAN", "StyleGAN"]
+           "CatGAN", "StyleGAN", "ImageToImageGame", "Pix2Pix"]

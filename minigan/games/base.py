@@ -101,6 +101,7 @@ class Game:
     condition: ClassVar[str | None] = None          # "labels" or "categories": what sample() can be asked for
     ranges: ClassVar[dict[str, str]] = {}
     needs_labels: ClassVar[bool] = False
+    pairs: ClassVar[str | None] = None              # what it reads of an image-to-image task: "paired" or "unpaired"
     single_samples: ClassVar[bool] = False          # D's heads read one sample each, so PacGAN packing cannot apply
     curves: ClassVar[tuple[str, ...]] = ()          # metrics.jsonl keys drawn beside the samples in the picture
     name: str = ""
@@ -126,6 +127,13 @@ class Game:
                               f"{self.loss.game!r}, or choose another loss")
 
     def _check_data(self) -> None:
+        if self.data.task and self.pairs is None:
+            raise ConfigError(f"game {self.name!r} reads no image-to-image task, but data.task = {self.data.task!r}; "
+                              "choose pix2pix, srgan or cyclegan, or set data.task = ''")
+        if self.pairs is not None and (not self.data.task or (self.pairs == "paired" and not self.data.paired)):
+            tasks = "'colour' or 'superres'" if self.pairs == "paired" else "'domains', 'colour' or 'superres'"
+            raise ConfigError(f"game {self.name!r} learns from {self.pairs} images: set data.name = 'photos' and "
+                              f"data.task = {tasks}")
         if self.needs_labels and self.data.labels is None:
             raise ConfigError(f"game {self.name!r} needs labelled data, but {self.data.name} has no labels")
         if self.single_samples and self.model["pack"] != 1:
@@ -213,9 +221,8 @@ class Game:
         each array in turn (a real image above its reconstruction, say). Returns the images and ``columns``."""
         columns = max(1, math.isqrt(n))
         groups = max(1, n // columns // kinds)
-        shape = tuple(self.data.shape)
-        grid = np.stack([a.reshape(groups, columns, *shape) for a in images(groups * columns)], axis=1)
-        return grid.reshape(-1, *shape), columns
+        grid = np.stack([a.reshape(groups, columns, *a.shape[1:]) for a in images(groups * columns)], axis=1)
+        return grid.reshape(-1, *grid.shape[3:]), columns
 
     def critic(self) -> Callable | None:
         """D's adversarial output on samples alone (for rejection sampling), or None where D needs more."""

@@ -26,9 +26,9 @@ from __future__ import annotations
 from minigan import nn
 from minigan.ops import cat
 
-__all__ = ["PatchDiscriminator", "UNetGenerator", "patch_receptive_field"]
+__all__ = ["NORMS", "PatchDiscriminator", "UNetGenerator", "patch_receptive_field"]
 
-_NORMS = ("batch", "instance", "none")
+NORMS = ("batch", "instance", "none")
 
 
 def _norm(kind: str, channels: int) -> list[nn.Module]:
@@ -40,8 +40,8 @@ def _norm(kind: str, channels: int) -> list[nn.Module]:
 
 
 def _check_norm(owner: str, norm: str) -> None:
-    if norm not in _NORMS:
-        raise ValueError(f"{owner}: norm must be one of {', '.join(map(repr, _NORMS))}, got {norm!r}")
+    if norm not in NORMS:
+        raise ValueError(f"{owner}: norm must be one of {', '.join(map(repr, NORMS))}, got {norm!r}")
 
 
 def _check_input(owner: str, x, channels: int, size: int | None = None) -> None:

@@ -44,6 +44,8 @@ DEFAULTS: dict[str, dict] = {
         "root": "",               # folder for mnist / fashion_mnist / image_folder
         "image_size": 0,          # image_folder: side of the square images; photos: side of the crops (0: 32)
         "channels": 1,            # image_folder only: 1 or 3 (photos are always 3)
+        "task": "",               # photos only: "" (the crops), or an image-to-image task: colour | superres |
+                                  # domains (see minigan.data.photos)
         "batch_size": 64,
     },
     "game": {
@@ -112,6 +114,7 @@ RANGES = {
 CHOICES = {
     "data.name": ("digits", "mnist", "fashion_mnist", "image_folder", "photos", *datasets.TOYS),
     "data.channels": (1, 3),
+    "data.task": ("", *datasets.IMAGE_TASKS),
     "model.name": ARCHITECTURES,
     "optim.name": ("adam", "rmsprop", "sgd"),
     "train.device": ("cpu", "cuda"),
@@ -214,6 +217,8 @@ def _apply(config: dict, entries: list[tuple[str, str, object, str]]) -> dict:
 
 def _check_together(config: dict) -> None:
     """The constraints between keys, each valid on its own."""
+    if config["data"]["task"] and config["data"]["name"] != "photos":
+        raise ConfigError(f"data.task = {config['data']['task']!r} is a task on the photos; set data.name = 'photos'")
     batch, pack = config["data"]["batch_size"], config["model"]["pack"]
     if batch % pack:
         raise ConfigError(f"data.batch_size = {batch} must be a multiple of model.pack = {pack} "

@@ -25,6 +25,8 @@ def build_data(config: dict) -> DataSource:
         return DataSource(_loader(points, None, config), (toy.dim,), "toy", name, toy)
     if name == "digits":
         images = datasets.digits("train")
+    elif name == "photos" and c["task"]:
+        return _image_task(config)
     elif name == "photos":  # always RGB: data.channels is image_folder's
         try:
             images = datasets.photos("train", size=c["image_size"] or 32)
@@ -44,12 +46,26 @@ def build_data(config: dict) -> DataSource:
     return DataSource(_loader(images.images, images.labels, config), images.shape, "image", name)
 
 
-def _loader(samples: np.ndarray, labels, config: dict) -> datasets.DataLoader:
+def _image_task(config: dict) -> DataSource:
+    """The photos' image-to-image task ``data.task``: training pairs (or domains) and the held-out test ones."""
+    c = config["data"]
+    try:
+        a, b, paired = datasets.task_data(c["task"], "train", c["image_size"] or 32)
+        held_out = datasets.task_data(c["task"], "test", c["image_size"] or 32)[:2]
+    except ValueError as error:  # a crop size that does not fit, or an odd one for super-resolution
+        raise ConfigError(f"data.image_size = {c['image_size']}: {error}") from None
+    loader = _loader(a, None, config, pairs=b, paired=paired)
+    return DataSource(loader, a.shape[1:], "image", "photos", task=c["task"], shape_b=b.shape[1:], held_out=held_out)
+
+
+def _loader(samples: np.ndarray, labels, config: dict, pairs=None, paired=True) -> datasets.DataLoader:
     batch = config["data"]["batch_size"]
-    if batch > len(samples):  # every batch is full (drop_last), so one must fit
-        raise ConfigError(f"data.batch_size = {batch} is more than the {len(samples)} training samples of "
+    smallest = min(len(samples), len(samples) if pairs is None else len(pairs))
+    if batch > smallest:  # every batch is full (drop_last), so one must fit
+        raise ConfigError(f"data.batch_size = {batch} is more than the {smallest} training samples of "
                           f"{config['data']['name']}")
-    return datasets.DataLoader(samples, labels, batch_size=batch, seed=config["train"]["seed"])
+    return datasets.DataLoader(samples, labels, batch_size=batch, seed=config["train"]["seed"], pairs=pairs,
+                               paired=paired)
 
 
 def _options(config: dict, section: str) -> dict:
