@@ -94,7 +94,8 @@ CASES = [("gan", "mlp", []), ("gan", "dcgan", ["loss.name=ragan"]), ("cgan", "ml
          ("catgan", "mlp", []), ("catgan", "dcgan", []), ("ebgan", "mlp", []), ("ebgan", "dcgan", ["game.energy=l1"]),
          ("began", "mlp", ["loss.k=0.3"]), ("began", "dcgan", ["game.energy=mse", "loss.k=0.7"]),
          ("stylegan", "mlp", ["game.mixing=1.0"]), ("stylegan", "dcgan", ["game.mixing=0.0", "loss.name=hinge"]),
-         ("pix2pix", "dcgan", []), ("pix2pix", "dcgan", ["data.task=superres", "loss.name=lsgan", "game.norm=instance"])]
+         ("pix2pix", "dcgan", []),
+         ("pix2pix", "dcgan", ["data.task=superres", "loss.name=lsgan", "game.norm=instance"])]
 
 
 @pytest.mark.parametrize("family,model,extra", CASES)

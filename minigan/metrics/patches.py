@@ -55,7 +55,8 @@ def train_patch_classifier(negative, positive, layers: int = 1, width: int = 32,
     opt = optim.Adam(D.parameters(), lr=lr, betas=(0.5, 0.999))
     half = max(1, batch_size // 2)
     for _ in range(steps):
-        v = np.concatenate([negative[rng.integers(0, len(negative), half)], positive[rng.integers(0, len(positive), half)]])
+        v = np.concatenate([negative[rng.integers(0, len(negative), half)],
+                            positive[rng.integers(0, len(positive), half)]])
         logits = D(mg.tensor(v))
         target = np.broadcast_to(np.repeat([0.0, 1.0], half).astype(np.float32)[:, None, None, None], logits.shape)
         loss = F.binary_cross_entropy_with_logits(logits, mg.tensor(np.ascontiguousarray(target)))
