@@ -104,11 +104,14 @@ def _train(args) -> None:
 
 def _summary(paths: dict) -> str:
     lines = [f"Done. The run is in {paths['checkpoint'].parent}/:",
-             f"  samples.png      what the generator makes now, from fixed latent vectors ({paths['samples']})"]
+             f"  samples.png      {paths['caption']} ({paths['samples']})"]
     if "losses" in paths:
         lines.append(f"  losses.png       discriminator and generator losses over training ({paths['losses']})")
     if "progress" in paths:
         lines.append(f"  progress.gif     the samples over training ({paths['progress']})")
+    if "attention" in paths:
+        lines.append(f"  attention.png    where G's self-attention looks from a few query pixels "
+                     f"({paths['attention']})")
     if "metric_curves" in paths:
         lines.append(f"  metrics.png      the metrics evaluated during training, against the step "
                      f"({paths['metric_curves']}; values in evaluations.jsonl)")
@@ -172,6 +175,9 @@ def _sample(args) -> None:
     checkpoint = Path(args.checkpoint)
     out = _output(args.output, PICTURE_OR_ARRAY, checkpoint)
     game = _load_game(checkpoint)
+    if game.pairs is not None and out.suffix.lower() != ".npy":  # a picture of inputs, outputs and targets
+        samples, columns = game.sample_grid(args.n, mg.Generator(args.seed))
+        return _write_samples(samples, out, game, nrow=columns)
     samples = game.sample(args.n, mg.Generator(args.seed), **_conditions(game, args.label))
     # without --label a conditional family cycles through its classes: one column each
     columns = game.condition_count if game.condition == "labels" and args.label is None else None
@@ -192,6 +198,9 @@ def _interpolate(args) -> None:
     checkpoint = Path(args.checkpoint)
     out = _output(args.output, PICTURE_OR_ARRAY, checkpoint)
     game = _load_game(checkpoint)
+    if game.pairs is not None:
+        raise UsageError(f"interpolate walks a generator's latent space; {game.name} has none (it translates "
+                         "images): use `minigan sample`")
     rng = np.random.default_rng(args.seed)
     ends = rng.standard_normal((args.rows, 2, game.latent_dim))
     t = np.linspace(0, 1, args.steps)
@@ -209,9 +218,18 @@ def _eval(args) -> None:
         raise UsageError(f"checkpoint not found: {path}" if not path.exists() else f"{path} is not a file")
     out = _output(args.output or str(path.parent / "eval.json"), JSON, path)
     results = evaluate_checkpoint(path, n=args.n, metrics=args.metrics or None, seed=args.seed)
-    print(format_table(results))
+    print(_held_out_table(results) if "held_out" in results else format_table(results))
     write_eval_json(results, out)
     print(f"wrote {out}")
+
+
+def _held_out_table(results: dict) -> str:
+    """The held-out scores of a checkpoint of the photos, one per line."""
+    scores = results["held_out"]
+    lines = [f"{results['game']} on the held-out {results['held_out_of']} ({results['recipe']}, step "
+             f"{results['step']}): {scores['n']} images"]
+    lines += [f"  {key:<24} {value:.4g}" for key, value in scores.items() if key != "n"]
+    return "\n".join(lines)
 
 
 def _parser() -> argparse.ArgumentParser:

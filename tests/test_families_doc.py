@@ -41,5 +41,6 @@ def test_a_family_of_ones_own_trains_through_the_generic_trainer(namespace, tmp_
 
 def test_every_shipped_family_has_a_section():
     headings = [line for line in DOC.read_text(encoding="utf-8").splitlines() if line.startswith("## ")]
-    for name in ("gan", "cgan", "acgan", "infogan", "vaegan", "catgan", "stylegan", "ebgan", "began"):
+    for name in ("gan", "cgan", "acgan", "infogan", "vaegan", "catgan", "stylegan", "ebgan", "began", "pix2pix",
+                 "cyclegan", "srgan"):
         assert any(f"(`{name}`)" in heading for heading in headings), name

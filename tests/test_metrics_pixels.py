@@ -1,4 +1,5 @@
-"""PSNR: hand-computed values, per-image averaging, identical images, the 20 log10 2 law, and refused inputs."""
+"""PSNR: hand-computed values, per-image averaging, identical images, the 20 log10 2 law, and refused inputs.
+Sharpness: known answers (flat, ramp, checkerboard, a blurred edge), its invariances, and refused inputs."""
 
 import math
 
@@ -8,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from minigan.metrics import psnr
+from minigan.metrics import psnr, sharpness
 
 
 def test_hand_computed_values():
@@ -69,3 +70,59 @@ def test_psnr_is_symmetric_and_finite_for_different_images(x, y):
 def test_bad_inputs_are_refused_with_a_clear_message(target, output, kwargs, message):
     with pytest.raises(ValueError, match=message):
         psnr(target, output, **kwargs)
+
+
+# -- sharpness ------------------------------------------------------------------------------------------------
+
+def test_sharpness_known_answers():
+    flat = np.full((2, 3, 5, 4), 0.7)
+    assert sharpness(flat)["sharpness"] == 0.0 and sharpness(flat)["n"] == 2
+    ramp = np.broadcast_to(0.1 * np.arange(6.0), (1, 2, 4, 6))  # rises 0.1 per column: |a| = 0.1
+    assert sharpness(ramp)["sharpness"] == pytest.approx(0.1)
+    checkerboard = np.where(np.add.outer(np.arange(4), np.arange(4)) % 2, 1.0, -1.0)[None, None]
+    assert sharpness(checkerboard)["sharpness"] == pytest.approx(math.sqrt(8))  # jumps of 2 both ways
+
+
+def test_a_blurred_edge_is_less_sharp_though_its_total_variation_is_the_same():
+    sharp = np.where(np.arange(8) < 4, -1.0, 1.0)
+    blurred = np.array([-1, -1, -1, -0.5, 0.5, 1, 1, 1.0])  # the same rise of 2, over three steps
+    images = [np.broadcast_to(row, (1, 1, 8, 8)) for row in (sharp, blurred)]
+    assert np.abs(np.diff(sharp)).sum() == np.abs(np.diff(blurred)).sum() == 2
+    s_sharp, s_blurred = (sharpness(x)["sharpness"] for x in images)
+    assert s_sharp == pytest.approx(math.sqrt(4 / 7)) and s_blurred == pytest.approx(math.sqrt(1.5 / 7))
+
+
+@settings(max_examples=40, deadline=None)
+@given(images, st.floats(-3, 3), st.floats(-1, 1))
+def test_sharpness_scales_with_the_contrast_and_ignores_a_shift(x, k, c):
+    base = sharpness(x)
+    scaled = sharpness(k * x + c)
+    assert scaled["sharpness"] == pytest.approx(abs(k) * base["sharpness"], rel=1e-9, abs=1e-12)
+    assert scaled["per_image"] == pytest.approx([abs(k) * v for v in base["per_image"]], rel=1e-9, abs=1e-12)
+
+
+@settings(max_examples=40, deadline=None)
+@given(images)
+def test_sharpness_is_the_mean_of_per_image_values_each_the_rms_gradient(x):
+    result = sharpness(x)
+    for image, value in zip(x, result["per_image"]):
+        gx, gy = image[:, :-1, 1:] - image[:, :-1, :-1], image[:, 1:, :-1] - image[:, :-1, :-1]
+        assert value == pytest.approx(math.sqrt(np.mean(gx ** 2 + gy ** 2)), rel=1e-12, abs=1e-15)
+    assert result["sharpness"] == pytest.approx(np.mean(result["per_image"]))
+
+
+def test_bilinear_super_resolution_inputs_are_blurrier_than_their_targets():
+    from minigan.data import photo_pairs
+
+    inputs, targets = photo_pairs("superres", "test")
+    assert sharpness(inputs)["sharpness"] < 0.5 * sharpness(targets)["sharpness"]
+
+
+@pytest.mark.parametrize("images, message", [
+    (np.zeros((2, 3, 4)), r"\(N, C, H, W\) with N, C >= 1 and H, W >= 2, got shape \(2, 3, 4\)"),
+    (np.zeros((0, 3, 4, 4)), "got shape"), (np.zeros((1, 3, 1, 4)), "got shape"),
+    (np.full((1, 1, 2, 2), np.nan), "must be finite"),
+])
+def test_sharpness_refuses_bad_inputs(images, message):
+    with pytest.raises(ValueError, match=message):
+        sharpness(images)

@@ -144,6 +144,18 @@ def test_unet_gradcheck_over_every_parameter(norm, training):
     module_gradchecks(G, leaf(2, 2, 4, 4), second=False)
 
 
+def test_a_residual_unet_adds_its_input_to_the_plain_output_and_gradchecks():
+    mg.manual_seed(2)
+    plain = UNetGenerator(3, 3, 8, 2, dropout=0).double()
+    mg.manual_seed(2)
+    residual = UNetGenerator(3, 3, 8, 2, dropout=0, residual=True).double()
+    x = leaf(2, 3, 8, 8, seed=3)
+    np.testing.assert_allclose(residual(x).numpy(), x.numpy() + plain(x).numpy(), rtol=1e-12)
+    module_gradchecks(residual, x, second=False)
+    with pytest.raises(ValueError, match="in_channels and out_channels must be equal, got 1 and 3"):
+        UNetGenerator(1, 3, 8, 2, residual=True)
+
+
 def test_unet_with_dropout_gradchecks_in_eval_mode():
     mg.manual_seed(1)
     module_gradchecks(UNetGenerator(1, 1, 8, 1, depth=2).eval(), leaf(1, 1, 8, 8, seed=1), second=False)

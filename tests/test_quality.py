@@ -12,7 +12,7 @@ import minigan as mg
 from minigan.data import digits
 from minigan.metrics import (label_accuracy, latent_recovery, load_digits_classifier, mode_coverage,
                              nearest_neighbour_accuracy, normalized_mutual_information, reconstruction_error)
-from minigan.runner import evaluate_game
+from minigan.runner import evaluate_game, photo_scores
 from minigan.train import config as cfg
 from minigan.train.trainer import Trainer
 
@@ -201,3 +201,60 @@ def test_vaegan_samples_are_near_dcgan_digits_and_reconstructions_keep_the_digit
     assert mean["fd"] <= 2 * reference < before["fd"], (scores, reference, fresh)
     assert mean["reconstruction_class"] >= 0.8 > before["reconstruction_class"], (scores, fresh)
     assert mean["reconstruction_mse"] < before["reconstruction_mse"] / 4, (scores, fresh)
+
+
+# The image-to-image and colour recipes take 5 to 15 minutes each on 2 cores: one seed each.
+
+@pytest.mark.parametrize("recipe", [
+    "pix2pix-colour",
+    pytest.param("pix2pix-superres", marks=pytest.mark.xfail(strict=True, reason=(
+        "measured -0.02 dB over bilinear upsampling after 4,000 steps (+0.37 after 2,000) at the paper's "
+        "lambda = 100: the adversarial term trades PSNR for texture, and these held-out columns leave little "
+        "to gain"))),
+])
+def test_pix2pix_beats_the_plain_baseline_by_a_decibel_on_the_held_out_columns(recipe):
+    """PSNR over the held-out region (columns 480..639 of both photographs) against the task's plain
+    baseline (the grey input; the bilinear input), and the PatchGAN two-sample test of (input, output) pairs
+    against (input, target) pairs, reported (0.5 is chance), with the same networks untrained."""
+    s, u = trained(recipe, 0).game.held_out_scores(0), untrained(recipe, 0).game.held_out_scores(0)
+    print(f"{recipe} seed 0: PSNR {s['psnr']:.2f} dB (baseline {s['baseline_psnr']:.2f}, gain {s['psnr_gain']:+.2f}; "
+          f"per crop {s['image_psnr']:.2f} vs {s['image_baseline_psnr']:.2f}), PatchGAN C2ST {s['patch_c2st']:.3f}; "
+          f"untrained: gain {u['psnr_gain']:+.2f}, C2ST {u['patch_c2st']:.3f}")
+    assert s["psnr_gain"] >= 1.0, s
+
+
+def test_srgan_is_sharper_than_pix2pix_and_bilinear_and_keeps_their_psnr():
+    """PSNR and sharpness of SRGAN's outputs on the held-out pairs, beside pix2pix-superres's and the bilinear
+    input's: SRGAN's outputs are sharper than both, no sharper than the targets, and lose at most 2 dB
+    of PSNR to the bilinear input."""
+    s, p = trained("srgan-photos", 0).game.held_out_scores(0), trained("pix2pix-superres", 0).game.held_out_scores(0)
+    for name, scores in (("srgan-photos", s), ("pix2pix-superres", p)):
+        print(f"{name} seed 0: PSNR {scores['psnr']:.2f} dB (bilinear {scores['baseline_psnr']:.2f}), sharpness "
+              f"{scores['sharpness']:.4f} (bilinear {scores['baseline_sharpness']:.4f}, targets "
+              f"{scores['target_sharpness']:.4f}), PatchGAN C2ST {scores['patch_c2st']:.3f}")
+    assert s["baseline_sharpness"] < s["sharpness"] <= s["target_sharpness"], s
+    assert s["sharpness"] > p["sharpness"], (s, p)
+    assert s["psnr_gain"] >= -2.0, s  # measured: -0.89 dB with two threads, -1.50 with one
+
+
+def test_cyclegan_round_trips_the_held_out_crops_and_its_translations_pass_for_the_other_photograph():
+    """On the held-out crops: the cycle reconstruction error of A -> B -> A and B -> A -> B, and the share of
+    G(a) that a PatchGAN trained on real training crops of the two photographs labels as B (at least 80%)."""
+    s = trained("cyclegan-photos", 0).game.held_out_scores(0)
+    u = untrained("cyclegan-photos", 0).game.held_out_scores(0)
+    print("cyclegan-photos seed 0: " + ", ".join(f"{k} {v:.3f} (untrained {u[k]:.3f})" for k, v in s.items()
+                                                 if isinstance(v, float)))
+    assert s["a_to_b_labelled_b"] >= 0.8 > u["a_to_b_labelled_b"], (s, u)
+    assert s["real_b_labelled_b"] >= 0.8 and s["real_a_labelled_b"] <= 0.2, s  # the classifier itself is sound
+    assert max(s["cycle_mae_a"], s["cycle_mae_b"]) <= 0.35 < min(u["cycle_mae_a"], u["cycle_mae_b"]), (s, u)
+
+
+@pytest.mark.parametrize("recipe,most_c2st", [("dcgan-photos", 0.9), ("sagan-photos", 0.98)])
+def test_colour_photo_samples_have_the_held_out_colours_and_are_hard_to_tell_from_them(recipe, most_c2st):
+    """A fresh PatchGAN's accuracy at telling 450 samples from the 450 held-out crops, and the total variation between
+    their colour histograms (minigan.runner.photo_scores), against the same for the untrained generator. (The
+    training crops themselves score 0.758 and 0.445; sagan-photos's 2,000 steps leave it further off.)"""
+    s, u = photo_scores(trained(recipe, 0).game), photo_scores(untrained(recipe, 0).game)
+    print(f"{recipe} seed 0: " + ", ".join(f"{k} {v:.3f} (untrained {u[k]:.3f})" for k, v in s.items()))
+    assert s["colour_tv"] <= 0.65 < u["colour_tv"], (s, u)
+    assert s["patch_c2st"] <= most_c2st < u["patch_c2st"], (s, u)

@@ -7,7 +7,8 @@ from minigan.train import config as cfg
 EXPECTED_RECIPES = {"dcgan-digits", "mlp-digits", "wgan-digits", "wgan-gp-digits", "lsgan-digits", "sngan-digits",
                     "ring8", "grid25", "wgan-gp-grid25", "cgan-digits", "acgan-digits", "infogan-digits",
                     "bigan-digits", "vaegan-digits", "catgan-digits", "stylegan-digits", "ebgan-digits",
-                    "began-digits"}
+                    "began-digits", "pix2pix-colour", "pix2pix-superres", "cyclegan-photos",
+                    "dcgan-photos", "sagan-photos", "srgan-photos"}
 
 
 def test_every_promised_recipe_ships_and_is_complete():

@@ -8,7 +8,7 @@ import sys
 
 from minigan.bench.measure import (_load, format_table, gemm_peak, jit_times, machine_header, memory_rows,
                                    run_benchmarks, run_profiles)
-from minigan.bench.steps import _set_threads
+from minigan.bench.steps import TRANSLATION, WORKLOADS, _set_threads
 from minigan.kernels.settings import SettingError
 
 def _positive(text: str) -> int:
@@ -24,9 +24,14 @@ def _positive(text: str) -> int:
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     """The benchmark's options, shared by ``minigan bench`` and ``python -m minigan.bench``."""
-    p.add_argument("--workloads", nargs="+", default=["mlp", "dcgan", "wgan-gp"],
-                   choices=["mlp", "dcgan", "wgan-gp"])
-    p.add_argument("--batch", nargs="+", type=_positive, default=[64, 256])
+    p.add_argument("--workloads", nargs="+", default=["mlp", "dcgan", "wgan-gp"], choices=WORKLOADS,
+                   help="default: mlp dcgan wgan-gp; the image-to-image steps (" + ", ".join(TRANSLATION)
+                        + ") only when named")
+    own = ", ".join(f"{name} {workload.batch}" for name, workload in TRANSLATION.items())
+    p.add_argument("--batch", nargs="+", type=_positive,
+                   help="batch sizes, given to every workload named (default: 64 and 256; an image-to-image "
+                        f"workload its recipe's batch: {own}); to time image-to-image workloads at other sizes, "
+                        "name them on their own")
     p.add_argument("--rounds", type=_positive, default=5, help="interleaved rounds (default 5)")
     p.add_argument("--steps", type=_positive, default=20, help="timed steps per round (default 20)")
     p.add_argument("--threads", type=_positive, help="threads for minigan and PyTorch alike (default: two "

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from minigan.bench.steps import JAX_WORKLOADS, _jax_step, _minigan_step, _torch_available, _torch_step
+from minigan.bench.steps import JAX_WORKLOADS, _jax_step, _minigan_step, _torch_available, _torch_step, batches_for
 
 # -- timing -------------------------------------------------------------------------------------
 def _time(step, n: int) -> list[float]:
@@ -30,12 +30,13 @@ def _time(step, n: int) -> list[float]:
 def run_benchmarks(workloads, batches, rounds: int = 5, steps: int = 20, warmup: int = 3,
                    with_torch: bool = True, threads: int | None = None) -> list[dict]:
     """Median ms per step over ``rounds`` x ``steps`` timed steps, minigan and PyTorch interleaved; JAX's
-    (where installed, for its workloads) from a process of its own with ``threads`` threads (None: its default)."""
+    (where installed, for its workloads) from a process of its own with ``threads`` threads (None: its default).
+    ``batches`` None: each workload's default batches (:func:`~minigan.bench.steps.batches_for`)."""
     with_torch = with_torch and _torch_available()
     jax = _jax_medians_in_a_process(workloads, batches, rounds * steps, warmup, threads) if with_torch else {}
     results = []
     for workload in workloads:
-        for batch in batches:
+        for batch in batches_for(workload, batches):
             steps_by_impl = {"minigan": _minigan_step(workload, batch)}
             if with_torch:
                 steps_by_impl["torch"] = _torch_step(workload, batch)
@@ -108,7 +109,7 @@ def jax_medians(workloads, batches, steps: int, warmup: int) -> dict[str, float]
     """``{"mlp 64": ms, ...}``: JAX's median step time for each of its workloads, in this process."""
     medians = {}
     for workload in (w for w in workloads if w in JAX_WORKLOADS):
-        for batch in batches:
+        for batch in batches_for(workload, batches):
             step = _jax_step(workload, batch)
             _time(step, warmup)
             medians[f"{workload} {batch}"] = 1e3 * statistics.median(_time(step, steps))
@@ -127,7 +128,7 @@ def _jax_medians_in_a_process(workloads, batches, steps: int, warmup: int, threa
         env["XLA_FLAGS"] = (env.get("XLA_FLAGS", "") + " --xla_cpu_multi_thread_eigen=false "
                             f"intra_op_parallelism_threads={threads}").strip()
     code = ("import json, sys; from minigan.bench.measure import jax_medians; "
-            f"print(json.dumps(jax_medians({list(workloads)!r}, {list(batches)!r}, {steps}, {warmup})))")
+            f"print(json.dumps(jax_medians({list(workloads)!r}, {batches and list(batches)!r}, {steps}, {warmup})))")
     run = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
     if run.returncode != 0:  # a JAX that cannot run here: the table goes without it
         return {}
@@ -171,7 +172,7 @@ def run_profiles(workloads, batches, steps: int, with_torch: bool = True) -> str
     with_torch = with_torch and _torch_available()
     parts = []
     for workload in workloads:
-        for batch in batches:
+        for batch in batches_for(workload, batches):
             parts += [f"## {workload}, batch {batch}", "", "### minigan", "", profile_minigan(workload, batch, steps)]
             if with_torch:
                 parts += ["", "### PyTorch", "", profile_torch(workload, batch, steps)]
@@ -264,7 +265,8 @@ def step_memory(library: str, workload: str, batch: int, repeats: int = 3) -> fl
 def memory_rows(workloads, batches, with_torch: bool) -> dict[str, dict]:
     """``{"dcgan 256": {"minigan_mib": ..., "torch_mib": ...}, ...}``, each step in a fresh process."""
     libraries = ["minigan"] + (["torch"] if with_torch and _torch_available() else [])
-    return {f"{w} {b}": {f"{lib}_mib": step_memory(lib, w, b) for lib in libraries} for w in workloads for b in batches}
+    return {f"{w} {b}": {f"{lib}_mib": step_memory(lib, w, b) for lib in libraries}
+            for w in workloads for b in batches_for(w, batches)}
 
 
 def machine_header() -> dict:

@@ -5,7 +5,9 @@ update, Adam):
 
 - ``mlp``: MLP GAN on 784-d data (G 64-256-512-784, D 784-512-256-1), BCE losses;
 - ``dcgan``: DCGAN for 28x28 images (latent 64, width 64, batch norm);
-- ``wgan-gp``: the MLP pair with a Wasserstein critic and a gradient penalty (lambda 10).
+- ``wgan-gp``: the MLP pair with a Wasserstein critic and a gradient penalty (lambda 10);
+- the image-to-image workloads (``pix2pix``, ``srgan``, ``cyclegan``) of :mod:`minigan.bench.translation`,
+  each at its recipe's batch.
 
 PyTorch's version is the identical architecture and step; JAX's (the MLP
 and WGAN-GP workloads) is one function compiled whole with ``jax.jit``, the
@@ -14,7 +16,18 @@ fastest way to run such a step on a CPU.
 
 from __future__ import annotations
 
+from minigan.bench.translation import WORKLOADS as TRANSLATION
+
 LATENT, IMAGE, HIDDEN = 64, 784, (256, 512)
+WORKLOADS = ("mlp", "dcgan", "wgan-gp", *TRANSLATION)
+BATCHES = (64, 256)  # the classic workloads' default batches
+
+
+def batches_for(workload: str, batches=None) -> tuple[int, ...]:
+    """The batches ``workload`` runs at: ``batches`` when given, else its default ones."""
+    if batches:
+        return tuple(batches)
+    return (TRANSLATION[workload].batch,) if workload in TRANSLATION else BATCHES
 
 
 def _mlp_pair(nn):
@@ -28,6 +41,8 @@ def _mlp_pair(nn):
 
 # -- minigan ------------------------------------------------------------------------------
 def _minigan_step(workload: str, batch: int):
+    if workload in TRANSLATION:
+        return TRANSLATION[workload].minigan(batch)
     import minigan as mg
     import minigan.nn.functional as F
     from minigan import losses, nn, optim
@@ -85,6 +100,8 @@ def _step(workload, G, D, real, latent, ones, zeros, g_opt, d_opt, penalty, F, n
 
 # -- PyTorch, the same thing ----------------------------------------------------------------
 def _torch_step(workload: str, batch: int):
+    if workload in TRANSLATION:
+        return TRANSLATION[workload].torch(batch)
     import torch
     from torch import nn
     from torch.nn import functional as F

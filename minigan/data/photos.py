@@ -19,7 +19,7 @@ from minigan.data.images import ImageDataset, to_unit_range
 from minigan.nn.functional import interpolate
 
 __all__ = ["PHOTOS", "PAIRED_TASKS", "LUMA_WEIGHTS", "photos", "photo_boundary", "photo_corners", "photo_pairs",
-           "photo_domains", "IMAGE_TASKS", "task_data", "luminance", "plain_baseline"]
+           "photo_domains", "IMAGE_TASKS", "task_data", "luminance", "plain_baseline", "bilinear_halve"]
 
 PHOTOS = ("china", "flower")  # label 0 and label 1
 PAIRED_TASKS = ("colour", "superres")  # see photo_pairs
@@ -154,12 +154,13 @@ def photo_pairs(task: str, split: str = "train", size: int = 32, stride: int | N
       :math:`Y = 0.299 R + 0.587 G + 0.114 B`. The weights sum to one, so
       taking them on [-1, 1] values equals taking them on [0, 255] and
       rescaling, and ``Y`` stays in [-1, 1].
-    - ``"superres"``: the crop downsampled 2x by averaging each 2x2 block,
-      ``(N, 3, size / 2, size / 2)``, then upsampled back to ``size`` x ``size``
-      by bilinear interpolation, ``(N, 3, size, size)`` in [-1, 1]. The
-      upsampling is minigan's own ``minigan.nn.functional.interpolate``
-      (``mode="bilinear"``, ``align_corners=False``, PyTorch's pixel-centre
-      convention with edge clamping) applied to a Tensor. ``size`` must be even.
+    - ``"superres"``: the crop downsampled 2x with a bilinear filter
+      (:func:`bilinear_halve`, ``(N, 3, size / 2, size / 2)``), then upsampled
+      back to ``size`` x ``size`` by bilinear interpolation, ``(N, 3, size,
+      size)`` in [-1, 1]. The upsampling is minigan's own
+      ``minigan.nn.functional.interpolate`` (``mode="bilinear"``,
+      ``align_corners=False``, PyTorch's pixel-centre convention with edge
+      clamping) applied to a Tensor. ``size`` must be even.
 
     :func:`plain_baseline` turns inputs into the 3-channel baseline a model
     for the task is judged against.
@@ -181,10 +182,49 @@ def photo_pairs(task: str, split: str = "train", size: int = 32, stride: int | N
         return luminance(targets), targets
     if size % 2:
         raise ValueError(f"photo_pairs: 'superres' halves the crop, so size must be even, got {size}")
-    n, c = targets.shape[:2]
-    low = targets.reshape(n, c, size // 2, 2, size // 2, 2).mean(axis=(3, 5), dtype=np.float64)  # (N, 3, s/2, s/2)
+    low = bilinear_halve(targets)  # (N, 3, size / 2, size / 2)
     upsampled = interpolate(Tensor(low.astype(np.float32)), size=(size, size), mode="bilinear", align_corners=False)
     return np.ascontiguousarray(upsampled.numpy(), dtype=np.float32), targets
+
+
+def bilinear_halve(images: np.ndarray) -> np.ndarray:
+    r"""Images ``(N, C, H, W)`` (``H`` and ``W`` even) downsampled 2x with a bilinear (triangle) filter, in float64.
+
+    Resizing by a factor 2 with a bilinear filter stretches the filter to the
+    output's pixel spacing (as PIL's ``Image.resize(..., BILINEAR)``, MATLAB's
+    ``imresize(..., 'bilinear')`` and ``torch.nn.functional.interpolate(...,
+    mode="bilinear", antialias=True)`` do), so that it removes what the
+    smaller image cannot hold: along each axis, output pixel :math:`i`, centred
+    at input coordinate :math:`2i + \tfrac12`, is
+
+    .. math::
+
+        y_i = \frac{\sum_k w_k\, x_{2i - 1 + k}}{\sum_k w_k}, \qquad w = (1, 3, 3, 1) / 8,
+
+    the triangle :math:`\max(0, 1 - |d| / 2)` at the distances
+    :math:`d = \tfrac32, \tfrac12, \tfrac12, \tfrac32`; at the edges the taps that
+    fall outside are dropped and the rest renormalised. (Averaging each 2x2
+    block, a box filter, would leave more of the detail that bilinear
+    upsampling cannot restore.)
+    """
+    images = np.asarray(images, dtype=np.float64)
+    if images.ndim != 4 or images.shape[2] % 2 or images.shape[3] % 2:
+        raise ValueError(f"bilinear_halve: expected images (N, C, H, W) with even H and W, got shape {images.shape}")
+    for axis in (2, 3):
+        images = _halve_axis(images, axis)
+    return images
+
+
+def _halve_axis(x: np.ndarray, axis: int) -> np.ndarray:
+    """One axis of :func:`bilinear_halve`: taps 2i-1, 2i, 2i+1, 2i+2 weighted 1, 3, 3, 1, the outside ones dropped."""
+    x = np.moveaxis(x, axis, -1)
+    padded = np.pad(x, [(0, 0)] * (x.ndim - 1) + [(1, 1)])  # zeros: a dropped tap adds nothing
+    inside = np.pad(np.ones(x.shape[-1]), 1)  # 1 where a tap is a pixel
+    taps = [(padded[..., k::2][..., :x.shape[-1] // 2], inside[k::2][:x.shape[-1] // 2]) for k in range(4)]
+    weights = (1.0, 3.0, 3.0, 1.0)
+    total = sum(w * t for w, (t, _) in zip(weights, taps))
+    norm = sum(w * m for w, (_, m) in zip(weights, taps))
+    return np.moveaxis(total / norm, -1, axis)
 
 
 def photo_domains(split: str = "train", size: int = 32, stride: int | None = None,

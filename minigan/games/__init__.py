@@ -19,7 +19,9 @@ from minigan.games.catgan import CatGAN
 from minigan.games.stylegan import StyleGAN
 from minigan.games.translation import ImageToImageGame
 from minigan.games.pix2pix import Pix2Pix
+from minigan.games.srgan import SRGAN
+from minigan.games.cyclegan import CycleGAN
 
 __all__ = ["GAMES", "Game", "Objective", "Player", "evaluating", "GAN", "ConditionalGAN", "LabelledGame", "ACGAN",
            "InfoGAN", "BiGAN", "AutoencoderGame", "EBGAN", "BEGAN", "VAEGAN",
-           "CatGAN", "StyleGAN", "ImageToImageGame", "Pix2Pix"]
+           "CatGAN", "StyleGAN", "ImageToImageGame", "Pix2Pix", "SRGAN", "CycleGAN"]

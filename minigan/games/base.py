@@ -104,6 +104,7 @@ class Game:
     pairs: ClassVar[str | None] = None              # what it reads of an image-to-image task: "paired" or "unpaired"
     single_samples: ClassVar[bool] = False          # D's heads read one sample each, so PacGAN packing cannot apply
     curves: ClassVar[tuple[str, ...]] = ()          # metrics.jsonl keys drawn beside the samples in the picture
+    picture: ClassVar[str] = "what the generator makes now, from fixed latent vectors"  # what sample_grid shows
     name: str = ""
 
     def __init__(self, data: DataSource, model: dict, loss: AdversarialLoss):

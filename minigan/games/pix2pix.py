@@ -38,8 +38,11 @@ class Pix2Pix(ImageToImageGame):
     Options: ``l1_weight`` (:math:`\lambda`), ``patch_layers`` (the PatchGAN's
     stride-2 layers :math:`L`; its patches are :math:`9 \cdot 2^L - 2` pixels
     across, 16 for :math:`L = 1`), ``dropout`` (G's), ``norm`` (``batch``, the
-    paper's, ``instance`` or ``none``, in both networks). The widths are
-    ``model.g_width`` (G's first layer) and ``model.d_width`` (D's).
+    paper's, ``instance`` or ``none``, in both networks), ``residual`` (G
+    outputs :math:`x + U(x)` for a U-Net :math:`U`, not :math:`U(x)`; for
+    super-resolution, where the bilinear input is most of the target, see
+    :class:`~minigan.models.UNetGenerator`). The widths are ``model.g_width``
+    (G's first layer) and ``model.d_width`` (D's).
 
     References
     ----------
@@ -50,15 +53,20 @@ class Pix2Pix(ImageToImageGame):
     ranges = {"l1_weight": "[0, inf)", "patch_layers": "[0, 5]", "dropout": "[0, 1)"}
 
     def __init__(self, data, model, loss, l1_weight: float = 100.0, patch_layers: int = 1, dropout: float = 0.5,
-                 norm: str = "batch"):
+                 norm: str = "batch", residual: bool = False):
         if norm not in NORMS:
             raise ConfigError(f"game.norm must be one of {', '.join(map(repr, NORMS))}, got {norm!r}")
+        if residual and data.task and data.shape[0] != data.shape_b[0]:
+            raise ConfigError(f"game.residual adds G's input to its output, but data.task = {data.task!r} maps "
+                              f"{data.shape[0]} channels to {data.shape_b[0]}")
         self.l1_weight, self.patch_layers, self.dropout, self.norm = l1_weight, patch_layers, dropout, norm
+        self.residual = residual
         super().__init__(data, model, loss)
 
     def build(self):
         (c_in, size, _), c_out = self.data.shape, self.data.shape_b[0]
-        G = UNetGenerator(c_in, c_out, size, self.model["g_width"], norm=self.norm, dropout=self.dropout)
+        G = UNetGenerator(c_in, c_out, size, self.model["g_width"], norm=self.norm, dropout=self.dropout,
+                          residual=self.residual)
         D = PatchDiscriminator(c_in + c_out, self.model["d_width"], self.patch_layers, self.norm)
         return {"G": G, "D": D}
 

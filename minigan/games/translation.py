@@ -15,7 +15,7 @@ import numpy as np
 import minigan as mg
 from minigan.data import plain_baseline
 from minigan.games.base import Game
-from minigan.metrics import psnr
+from minigan.metrics import psnr, sharpness
 from minigan.metrics.patches import patch_two_sample_test
 
 __all__ = ["ImageToImageGame", "as_rgb"]
@@ -30,6 +30,7 @@ class ImageToImageGame(Game):
     """Base of the image-to-image families: ``sample`` and ``translate`` run G on images, not on noise."""
 
     pairs = "paired"
+    picture = "held-out inputs, what the generator makes of them now, and their targets"
     single_samples = True  # D judges each image (or each pair) on its own: PacGAN packing does not apply
 
     @property
@@ -71,28 +72,37 @@ class ImageToImageGame(Game):
     def held_out_scores(self, seed: int = 0) -> dict:
         """How well G translates the held-out inputs of a paired task, against their targets.
 
-        ``psnr``: mean per-image PSNR (:func:`minigan.metrics.psnr`) of G's
-        outputs; ``baseline_psnr``: that of the task's plain baseline
-        (:func:`minigan.data.plain_baseline`: the grey input for colourisation,
-        the bilinear input for super-resolution); ``psnr_gain`` their
-        difference in dB; ``pooled_psnr`` and ``pooled_baseline_psnr`` the
-        PSNR of the MSE over every held-out pixel; ``patch_c2st``: held-out
-        accuracy of a fresh PatchGAN told to tell the (input, target) pairs
-        from the (input, output) ones (:func:`minigan.metrics.patch_two_sample_test`;
-        0.5 is chance), and its ``patch_c2st_p_value``.
+        ``psnr``: the PSNR of G's outputs over the whole held-out region, from
+        the MSE over every held-out pixel (as a super-resolution paper scores
+        a whole test image); ``baseline_psnr``: that of the task's plain
+        baseline (:func:`minigan.data.plain_baseline`: the grey input for
+        colourisation, the bilinear input for super-resolution); ``psnr_gain``
+        their difference in dB. ``image_psnr`` and ``image_baseline_psnr``
+        are the mean per-crop PSNRs (:func:`minigan.metrics.psnr`), which
+        reward the flat crops (sky, blurred background) where the baseline is
+        already close. ``patch_c2st``: held-out accuracy of a fresh PatchGAN
+        told to tell the (input, target) pairs from the (input, output) ones
+        (:func:`minigan.metrics.patch_two_sample_test`; 0.5 is chance), and
+        its ``patch_c2st_p_value``. ``sharpness``, ``baseline_sharpness`` and
+        ``target_sharpness``: the :func:`~minigan.metrics.sharpness` of the
+        outputs, of the baseline and of the targets.
         """
         x, target = self.data.held_out
-        output = self.translate(x)
-        ours, baseline = psnr(target, output), psnr(target, plain_baseline(self.data.task, x))
+        output, plain = self.translate(x), plain_baseline(self.data.task, x)
+        ours, baseline = psnr(target, output), psnr(target, plain)
         c2st = patch_two_sample_test(target, output, conditions=x, seed=seed)
-        return {"psnr": ours["psnr"], "baseline_psnr": baseline["psnr"], "psnr_gain": ours["psnr"] - baseline["psnr"],
-                "pooled_psnr": _pooled(ours), "pooled_baseline_psnr": _pooled(baseline), "patch_c2st": c2st["accuracy"],
-                "patch_c2st_p_value": c2st["p_value"], "n": len(x)}
+        return {"psnr": _region(ours), "baseline_psnr": _region(baseline),
+                "psnr_gain": _region(ours) - _region(baseline), "image_psnr": ours["psnr"],
+                "image_baseline_psnr": baseline["psnr"], "patch_c2st": c2st["accuracy"],
+                "patch_c2st_p_value": c2st["p_value"], "sharpness": sharpness(output)["sharpness"],
+                "baseline_sharpness": sharpness(plain)["sharpness"], "target_sharpness": sharpness(target)["sharpness"],
+                "n": len(x)}
 
     def critic(self):
         return None  # D reads the input image beside the one it judges
 
 
-def _pooled(result: dict, data_range: float = 2.0) -> float:
-    """PSNR of the MSE over all images of a :func:`~minigan.metrics.psnr` result."""
+def _region(result: dict, data_range: float = 2.0) -> float:
+    """PSNR of the MSE over every value of every image of a :func:`~minigan.metrics.psnr` result (all of the same
+    size)."""
     return float(10 * np.log10(data_range ** 2 / result["mse"]))

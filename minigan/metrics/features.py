@@ -85,23 +85,24 @@ def _as_digit_images(images) -> np.ndarray:
     return array.astype(np.float32, copy=False)
 
 
-def save_weights(module: nn.Module, path, info: dict | None = None) -> Path:
-    """Write ``module``'s state dict with :func:`minigan.serialization.save` (atomic), plus ``info`` on its training."""
-    save({"format": WEIGHTS_FORMAT, "info": dict(info or {}), "state_dict": dict(module.state_dict())}, path)
+def save_weights(module: nn.Module, path, info: dict | None = None, format: str = WEIGHTS_FORMAT) -> Path:  # noqa: A002
+    """Write ``module``'s state dict with :func:`minigan.serialization.save` (atomic), plus ``info`` on its training,
+    marked as weights of the kind ``format`` names (the digits classifier's by default)."""
+    save({"format": format, "info": dict(info or {}), "state_dict": dict(module.state_dict())}, path)
     return Path(path)
 
 
-def load_weights(module: nn.Module, path) -> nn.Module:
-    """Load what :func:`save_weights` wrote into ``module``."""
+def load_weights(module: nn.Module, path, format: str = WEIGHTS_FORMAT) -> nn.Module:  # noqa: A002
+    """Load what :func:`save_weights` wrote into ``module``; a file marked as another ``format`` is refused."""
     state = load(path)
-    if not isinstance(state, dict) or state.get("format") != WEIGHTS_FORMAT:
-        raise ValueError(f"{path} does not hold {WEIGHTS_FORMAT} weights")
+    if not isinstance(state, dict) or state.get("format") != format:
+        raise ValueError(f"{path} does not hold {format} weights")
     module.load_state_dict(state["state_dict"])
     return module
 
 
 def weights_info(path=None) -> dict:
-    """How the weights at ``path`` (default: the shipped ones) were trained: test accuracy, epochs, seed."""
+    """How the weights at ``path`` (default: the shipped classifier's) were trained: test accuracy, epochs, seed."""
     return load(path or WEIGHTS_PATH)["info"]
 
 

@@ -35,8 +35,8 @@ __all__ = ["train_patch_classifier", "patch_two_sample_test"]
 CHUNK = 500
 
 
-def train_patch_classifier(negative, positive, layers: int = 1, width: int = 32, steps: int = 600,
-                           batch_size: int = 64, lr: float = 2e-4, seed: int = 0) -> Callable[[np.ndarray], np.ndarray]:
+def train_patch_classifier(negative, positive, layers: int = 1, width: int = 16, steps: int = 400,
+                           batch_size: int = 32, lr: float = 5e-4, seed: int = 0) -> Callable[[np.ndarray], np.ndarray]:
     r"""A fresh PatchGAN trained to tell ``positive`` images (label 1) from ``negative`` ones (label 0).
 
     Both are ``(N, C, H, W)``. Each step draws ``batch_size`` images, half of

@@ -104,6 +104,12 @@ class UNetGenerator(nn.Module):
         ``"batch"`` (the paper's), ``"instance"`` or ``"none"``.
     dropout : float
         Dropout rate in the first three decoder layers; 0 removes them.
+    residual : bool
+        Add the input to the output, :math:`G(x) = x + \tanh(\cdot)`: the
+        network then learns the correction :math:`y - x` (residual learning,
+        Kim et al. 2016), for tasks whose input is already close to the target
+        (super-resolution of an upsampled image), where a plain output must
+        relearn every pixel of the input. Needs ``in_channels == out_channels``.
 
     References
     ----------
@@ -112,7 +118,7 @@ class UNetGenerator(nn.Module):
     """
 
     def __init__(self, in_channels: int = 3, out_channels: int = 3, image_size: int = 32, width: int = 32,
-                 depth: int | None = None, norm: str = "batch", dropout: float = 0.5):
+                 depth: int | None = None, norm: str = "batch", dropout: float = 0.5, residual: bool = False):
         super().__init__()
         if not isinstance(image_size, int) or image_size < 2 or image_size & (image_size - 1):
             raise ValueError(f"UNetGenerator: image_size must be a power of two, at least 2, got {image_size}")
@@ -123,7 +129,11 @@ class UNetGenerator(nn.Module):
         _check_norm("UNetGenerator", norm)
         if not 0 <= dropout < 1:
             raise ValueError(f"UNetGenerator: dropout must be in [0, 1), got {dropout}")
+        if residual and in_channels != out_channels:
+            raise ValueError(f"UNetGenerator: residual=True adds the input to the output, so in_channels and "
+                             f"out_channels must be equal, got {in_channels} and {out_channels}")
         self.in_channels, self.out_channels, self.image_size, self.depth = in_channels, out_channels, image_size, depth
+        self.residual = residual
         bias = norm != "batch"  # a batch norm's shift makes a conv bias redundant
         c = [in_channels] + [width * min(2 ** i, 8) for i in range(depth)]  # c[i] = channels of e_i
 
@@ -154,7 +164,7 @@ class UNetGenerator(nn.Module):
             skips.append(h)                       # e_1, ..., e_n
         for layer, skip in zip(self.decoder, reversed(skips[:-1])):
             h = cat([layer(h), skip], dim=1)      # u_j = [d_j; e_j]
-        return self.output(h)
+        return x + self.output(h) if self.residual else self.output(h)
 
 
 def patch_receptive_field(layers: int = 3) -> int:

@@ -1,7 +1,7 @@
 """Layers and modules, as ``torch.nn``: same names, signatures, defaults and weight layouts."""
 
 from minigan.nn import functional, init, utils
-from minigan.nn.activation import (Dropout, Dropout2d, Flatten, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax,
+from minigan.nn.activation import (Dropout, Dropout2d, Flatten, LeakyReLU, LogSoftmax, PReLU, ReLU, Sigmoid, Softmax,
                                    Softplus, Tanh, Unflatten, Upsample, UpsamplingBilinear2d,
                                    UpsamplingNearest2d)
 from minigan.nn.conv import Conv2d, ConvTranspose2d
@@ -21,7 +21,7 @@ __all__ = [
     "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "InstanceNorm2d",
     "PixelNorm", "EqualizedLinear", "ModulatedConv2d", "NoiseInjection",
     "Module", "ModuleList", "ModuleDict", "Parameter", "Sequential", "StateDictError", "Linear", "Embedding", "Identity",
-    "Conv2d", "ConvTranspose2d", "BatchNorm1d", "BatchNorm2d", "LayerNorm", "ReLU", "LeakyReLU", "Tanh",
+    "Conv2d", "ConvTranspose2d", "BatchNorm1d", "BatchNorm2d", "LayerNorm", "ReLU", "LeakyReLU", "PReLU", "Tanh",
     "Sigmoid", "Softplus", "Dropout", "Flatten", "Unflatten", "Upsample", "UpsamplingNearest2d",
     "UpsamplingBilinear2d", "MinibatchStdDev",
     "MinibatchDiscrimination", "SelfAttention2d", "functional", "init", "utils",

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import warnings
 
+from minigan.autograd.creation import full
 from minigan.nn import functional as F
-from minigan.nn.module import Module
+from minigan.nn.module import Module, Parameter
 from minigan.nn.resize import check_arguments
 
-__all__ = ["Dropout", "Dropout2d", "Flatten", "LeakyReLU", "LogSoftmax", "ReLU", "Sigmoid", "Softmax", "Softplus",
-           "Tanh", "Unflatten", "Upsample", "UpsamplingBilinear2d", "UpsamplingNearest2d"]
+__all__ = ["Dropout", "Dropout2d", "Flatten", "LeakyReLU", "LogSoftmax", "PReLU", "ReLU", "Sigmoid", "Softmax",
+           "Softplus", "Tanh", "Unflatten", "Upsample", "UpsamplingBilinear2d", "UpsamplingNearest2d"]
 
 
 class ReLU(Module):
@@ -39,6 +40,34 @@ class LeakyReLU(Module):
 
     def extra_repr(self) -> str:
         return f"negative_slope={self.negative_slope}"
+
+
+class PReLU(Module):
+    r"""Parametric ReLU (He et al. 2015): :math:`x` for :math:`x > 0`, else :math:`a x` with a learned slope :math:`a`.
+
+    ``num_parameters`` slopes: 1 (shared by every value, the default) or the
+    number of channels (dimension 1 of the input); each starts at ``init``
+    (0.25), as ``torch.nn.PReLU``. The layer of SRGAN's generator. See
+    :func:`minigan.nn.functional.prelu` for the gradients.
+
+    References
+    ----------
+    He, Zhang, Ren, Sun. Delving Deep into Rectifiers: Surpassing Human-Level
+    Performance on ImageNet Classification. ICCV 2015.
+    """
+
+    def __init__(self, num_parameters: int = 1, init: float = 0.25, device=None, dtype=None):
+        super().__init__()
+        if isinstance(num_parameters, bool) or not isinstance(num_parameters, int) or num_parameters < 1:
+            raise ValueError(f"PReLU: num_parameters must be a positive integer, got {num_parameters!r}")
+        self.num_parameters, self.init = num_parameters, init
+        self.weight = Parameter(full((num_parameters,), init, device=device or "cpu", dtype=dtype))
+
+    def forward(self, x):
+        return F.prelu(x, self.weight)
+
+    def extra_repr(self) -> str:
+        return f"num_parameters={self.num_parameters}"
 
 
 class Tanh(Module):

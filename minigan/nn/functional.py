@@ -34,7 +34,7 @@ from minigan.ops.normalization import batch_statistics, standardize
 __all__ = [
     "avg_pool2d", "max_pool2d", "adaptive_avg_pool2d", "pixel_shuffle", "pixel_unshuffle", "instance_norm",
     "linear", "conv2d", "conv_transpose2d", "batch_norm", "layer_norm", "dropout", "embedding", "one_hot",
-    "interpolate", "pad", "unfold", "fold", "relu", "leaky_relu", "tanh", "sigmoid", "softplus",
+    "interpolate", "pad", "unfold", "fold", "relu", "leaky_relu", "prelu", "tanh", "sigmoid", "softplus",
     "log_sigmoid", "log_softmax", "softmax", "cross_entropy", "nll_loss",
     "binary_cross_entropy_with_logits", "binary_cross_entropy", "mse_loss", "l1_loss", "dropout2d",
 ]
@@ -274,6 +274,30 @@ def embedding(input, weight: Tensor) -> Tensor:  # noqa: A002
         _expect(0 <= int(idx.min()) and int(idx.max()) < weight.shape[0],
                 f"embedding: indices must lie in [0, {weight.shape[0]}), got [{idx.min()}, {idx.max()}]")
     return ops.getitem(weight, index=(idx,))
+
+
+def prelu(input: Tensor, weight: Tensor) -> Tensor:  # noqa: A002
+    r"""Parametric ReLU (He et al. 2015): :math:`y = x` for :math:`x > 0`, else :math:`a_c x`, a learned slope.
+
+    ``weight`` holds the slopes :math:`a`, ``(1,)`` (one for every value) or
+    ``(C,)`` (one per channel, dimension 1 of ``input``, as PyTorch). Written
+    as :math:`y = r + a\,(x - r)` with :math:`r = \mathrm{ReLU}(x)`, so that
+
+    .. math:: \bar x = \bar y \odot \bigl([x > 0] + a\,[x \le 0]\bigr), \qquad
+              \bar a_c = \textstyle\sum_{i \in c} \bar y_i \min(x_i, 0)
+
+    follow from the primitives (not differentiable in :math:`x` at 0).
+    """
+    _expect(weight.ndim == 1, f"prelu: weight must be 1-D (1,) or (C,), got shape {tuple(weight.shape)}")
+    _same_dtype("prelu", input, weight=weight)
+    count = weight.shape[0]
+    if count != 1:
+        channels = input.shape[1] if input.ndim >= 2 else None
+        _expect(channels == count, f"prelu: {count} slopes need an input with {count} channels on dimension 1, got "
+                                   f"shape {tuple(input.shape)}")
+    slope = weight.reshape(()) if count == 1 else weight.reshape((1, count) + (1,) * (input.ndim - 2))
+    r = relu(input)
+    return r + slope * (input - r)
 
 
 def _reduce(loss: Tensor, reduction: str, name: str) -> Tensor:

@@ -110,6 +110,7 @@ class SelfAttention2d(Module):
 
     with the learnable scalar :math:`\gamma` initialised to 0, so the block
     starts as the identity and learns how much non-local evidence to use.
+    :meth:`attention` returns :math:`\beta` itself, to see where each position looks.
 
     References: Zhang, Goodfellow, Metaxas, Odena (2019), Self-Attention GANs.
     """
@@ -125,12 +126,24 @@ class SelfAttention2d(Module):
 
     def forward(self, x):
         n, c, h, w = x.shape
+        v = self.value(x).reshape(n, c, h * w)                  # (N, C, L)
+        o = (v @ self._weights(x)).reshape(n, c, h, w)          # o_j = sum_i beta_{j,i} v_i
+        return self.gamma * o + x
+
+    def _weights(self, x):
+        r""":math:`\beta` laid out ``(N, L_i, L_j)``: column ``j`` sums to 1 over the positions ``i``."""
+        n, _, h, w = x.shape
         q = self.query(x).reshape(n, -1, h * w)                 # (N, C', L)
         k = self.key(x).reshape(n, -1, h * w)                   # (N, C', L)
-        v = self.value(x).reshape(n, c, h * w)                  # (N, C, L)
-        attention = F.softmax(q.transpose(1, 2) @ k, dim=1)     # (N, L_i, L_j), normalised over i
-        o = (v @ attention).reshape(n, c, h, w)                 # o_j = sum_i beta_{j,i} v_i
-        return self.gamma * o + x
+        return F.softmax(q.transpose(1, 2) @ k, dim=1)          # (N, L_i, L_j), normalised over i
+
+    def attention(self, x):
+        r"""The attention map :math:`\beta` for an input ``x`` ``(N, C, H, W)``, as ``(N, L, L)`` with :math:`L = HW`.
+
+        Row :math:`j` holds :math:`\beta_{j,i}` over the positions :math:`i`: where output position
+        :math:`j` (the query) reads from. Positions are row-major, :math:`j = r W + c`, and each row sums to 1.
+        """
+        return self._weights(x).transpose(1, 2)
 
     def extra_repr(self) -> str:
         return f"channels={self.channels}"

@@ -18,6 +18,7 @@ Layout of a run folder::
     losses.png               loss curves and mean D outputs
     metrics.png              each evaluated metric against the step (train.eval_every > 0)
     progress.gif             the samples over training
+    attention.png            where G's self-attention looks, for a few samples (model.self_attention)
 
 With ``train.eval_every = k > 0`` the generator (its EMA copy when there is
 one) is scored every ``k`` steps and at the end on ``train.eval_samples``
@@ -41,6 +42,7 @@ import minigan as mg
 from minigan import viz
 from minigan.metrics import fitting_metrics
 from minigan.metrics.c2st import seeded
+from minigan.runner.attention import has_attention, save_attention
 from minigan.runner.checkpoints import evaluate_game
 from minigan.runner.folder import RunExists, RunFolderError, check_resumable, locked, remove_debris
 from minigan.serialization import CheckpointError, atomic_path
@@ -236,8 +238,8 @@ def _train(trainer: Trainer, out: Path, progress: bool, eval_names: list[str]) -
 
 
 def finish_pictures(trainer: Trainer, out: Path) -> dict:
-    """samples.png, losses.png, metrics.png and progress.gif; returns the paths."""
-    paths = {"checkpoint": out / CHECKPOINT, "metrics": out / "metrics.jsonl"}
+    """samples.png, losses.png, metrics.png, progress.gif and attention.png; returns the paths."""
+    paths = {"checkpoint": out / CHECKPOINT, "metrics": out / "metrics.jsonl", "caption": trainer.game.picture}
     paths["samples"] = _picture(trainer, out / "samples.png", f"{trainer.config.get('recipe', '')}, "
                                                               f"step {trainer.step}", MetricsLog(out / "metrics.jsonl"))
     if (out / "metrics.jsonl").exists():
@@ -248,4 +250,8 @@ def finish_pictures(trainer: Trainer, out: Path) -> dict:
     frames = sorted((out / "samples").glob("step_*.png"))
     if frames:
         paths["progress"] = viz.save_animation(frames + [paths["samples"]], out / "progress.gif")
+    if has_attention(trainer.game):
+        title = f"{trainer.config.get('recipe', '')}, step {trainer.step}"
+        paths["attention"] = save_attention(trainer.game, out / "attention.png",
+                                            seed=trainer.config["train"]["seed"] + 1, title=title)
     return paths
