@@ -103,7 +103,7 @@ class SRGenerator(nn.Module):
     ESRGAN drop SRResNet's batch norm, Lim et al. 2017, Wang et al. 2018)
     no convolution has a bias, so every layer of :math:`r` is positively
     homogeneous and :math:`r(k d) = k\, r(d)` for :math:`k > 0`: a flat crop
-    (:math:`d = 0`; the photos' sky and walls are many) comes out exactly as
+    (:math:`d = 0`; the photos' sky and walls are many) comes out as
     bilinear made it, and faint texture gets a faint correction. With batch
     norm (the paper's), the first, upsampling and last convolutions keep
     their biases. Either way the output is not squashed by a tanh (it would
