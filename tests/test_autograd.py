@@ -58,6 +58,19 @@ def test_second_backward_through_a_freed_graph():
     np.testing.assert_allclose(x.grad.numpy(), 2 * 2 * np.exp([1.0, 2.0]) + 2 * np.exp([1.0, 2.0]), rtol=1e-6)
 
 
+@pytest.mark.parametrize("options", [{}, {"allow_unused": True}, {"allow_unused": True, "materialize_grads": True}])
+def test_grad_through_a_graph_another_grad_freed_raises_instead_of_returning_zeros(options):
+    x = mg.tensor([1.0, 2.0], requires_grad=True)
+    y = x * x
+    mg.grad((y * 2).sum(), [x])
+    with pytest.raises(RuntimeError, match=r"backward through mul a second time.*retain_graph"):
+        mg.grad((y * 3).sum(), [x], **options)
+    z = x * x
+    mg.grad((z * 2).sum(), [x], retain_graph=True)
+    (gx,) = mg.grad((z * 3).sum(), [x])
+    np.testing.assert_array_equal(gx.numpy(), [6.0, 12.0])
+
+
 @pytest.mark.parametrize("retain", [False, True])
 def test_backward_releases_what_the_graph_held_unless_it_is_retained(retain):
     """As PyTorch frees saved tensors: an intermediate only the graph holds is freed by the backward."""

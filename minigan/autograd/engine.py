@@ -153,7 +153,10 @@ def _reaching(order: list[Tensor], targets: set[int]) -> set[int]:
     """ids of the tensors in ``order`` from which a target can be reached, the targets included."""
     reach: set[int] = set()
     for t in reversed(order):  # producers before consumers
-        if id(t) in targets or (t._node is not None and any(id(x) in reach for x in t._node.inputs)):
+        node = t._node
+        # a freed node no longer knows its inputs: it counts as reaching, so that its VJP raises instead of
+        # the traversal stopping there with silent zeros
+        if id(t) in targets or (node is not None and (node.freed or any(id(x) in reach for x in node.inputs))):
             reach.add(id(t))
     return reach
 
@@ -177,7 +180,8 @@ def _propagate(roots, seeds, retain_graph, create_graph, targets, on_leaf) -> No
             elif id(t) in targets:
                 on_leaf(t, g)
             node = t._node
-            if node is None or (useful is not None and not any(id(x) in useful for x in node.inputs)):
+            if node is None or (useful is not None and not node.freed
+                                and not any(id(x) in useful for x in node.inputs)):
                 continue  # a leaf, or nothing below this node is asked for
             input_grads = node.vjp(g)
             inputs = node.inputs
