@@ -59,6 +59,14 @@ def test_in_place_methods_write_into_the_tensor_and_refuse_a_graph():
     assert t.dtype == np.float32 and (np.abs(t.numpy()) <= 1).all()
 
 
+def test_numpy_array_copies_and_asarray_shares_as_for_torch():
+    t = mg.zeros(3)
+    copied, converted, shared = np.array(t), np.array(t, dtype=np.float64), np.asarray(t)
+    copied[0], converted[1], shared[2] = 1.0, 2.0, 3.0
+    np.testing.assert_array_equal(t.numpy(), [0.0, 0.0, 3.0])
+    assert converted.dtype == np.float64
+
+
 def test_clone_is_a_copy():
     x = mg.ones(3)
     y = x.clone()

@@ -172,8 +172,11 @@ class Tensor:
         return self.array.reshape(()).item()
 
     def __array__(self, dtype=None, copy=None):
+        """NumPy's protocol: ``np.asarray(t)`` shares the storage, ``np.array(t)`` copies it (``copy=True``)."""
         array = self.numpy()
-        return array if dtype is None else array.astype(dtype, copy=False)
+        if dtype is not None:
+            return array.astype(dtype, copy=bool(copy))
+        return array.copy() if copy else array
 
     # -- Python protocol ------------------------------------------------------
     __hash__ = object.__hash__  # by identity, as torch; == is elementwise
