@@ -184,17 +184,9 @@ def _sample(args) -> None:
     _write_samples(samples, out, game, nrow=columns)
 
 
-def slerp(a: np.ndarray, b: np.ndarray, t: np.ndarray) -> np.ndarray:
-    r"""Spherical interpolation :math:`\frac{\sin((1-t)\Omega)}{\sin\Omega} a + \frac{\sin(t\Omega)}{\sin\Omega} b`,
-    :math:`\cos\Omega = \hat a \cdot \hat b`; it keeps Gaussian latents at a typical norm (White 2016)."""
-    cos = np.dot(a / np.linalg.norm(a), b / np.linalg.norm(b))
-    omega = np.arccos(np.clip(cos, -1.0, 1.0))
-    if omega < 1e-6:
-        return (1 - t)[:, None] * a + t[:, None] * b
-    return (np.sin((1 - t) * omega)[:, None] * a + np.sin(t * omega)[:, None] * b) / np.sin(omega)
-
-
 def _interpolate(args) -> None:
+    from minigan import viz
+
     checkpoint = Path(args.checkpoint)
     out = _output(args.output, PICTURE_OR_ARRAY, checkpoint)
     game = _load_game(checkpoint)
@@ -204,7 +196,7 @@ def _interpolate(args) -> None:
     rng = np.random.default_rng(args.seed)
     ends = rng.standard_normal((args.rows, 2, game.latent_dim))
     t = np.linspace(0, 1, args.steps)
-    z = np.concatenate([slerp(a, b, t) for a, b in ends]).astype(np.float32)
+    z = np.concatenate([viz.slerp(a, b, t) for a, b in ends]).astype(np.float32)
     samples = game.sample(len(z), z=z, **_conditions(game, args.label))
     _write_samples(samples, out, game, nrow=args.steps)
 

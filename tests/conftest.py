@@ -38,3 +38,22 @@ def _seeded():
 @pytest.fixture
 def rng():
     return np.random.default_rng(0)
+
+
+@pytest.fixture
+def example(tmp_path):
+    """Run ``examples/<name>.py`` in-process with its short settings; returns what its ``main`` returns."""
+    import importlib.util
+    from pathlib import Path
+
+    def run(name: str, *args: str):
+        path = Path(__file__).resolve().parent.parent / "examples" / f"{name}.py"
+        spec = importlib.util.spec_from_file_location(f"examples_{name}", path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        return module.main(["--quick", "--out", str(tmp_path), *args])
+
+    threads = mg.kernels.num_threads()  # an example may set its own, for its process
+    yield run
+    if mg.kernels.num_threads() != threads:
+        mg.kernels.set_num_threads(threads or 1)

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import minigan as mg
-from minigan import cli
+from minigan import cli, viz
 from minigan.runner import RunExists, run_training
 from minigan.train import config as cfg
 from minigan.train.checkpoint import CHECKPOINT, load_checkpoint
@@ -351,7 +351,7 @@ def test_a_checkpoint_that_does_not_fit_its_configuration_is_one_line_and_touche
 
 def test_slerp_keeps_the_endpoints_and_the_norm_of_orthogonal_unit_vectors():
     a, b = np.array([1.0, 0.0]), np.array([0.0, 1.0])
-    path = cli.slerp(a, b, np.linspace(0, 1, 5))
+    path = viz.slerp(a, b, np.linspace(0, 1, 5))
     np.testing.assert_allclose(path[0], a, atol=1e-12)
     np.testing.assert_allclose(path[-1], b, atol=1e-12)
     np.testing.assert_allclose(np.linalg.norm(path, axis=1), 1.0)

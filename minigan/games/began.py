@@ -1,4 +1,4 @@
-r"""BEGAN: an autoencoder discriminator held in equilibrium with the generator by a proportional controller."""
+r"""BEGAN: an autoencoder discriminator held in equilibrium with the generator by an integral controller."""
 
 from __future__ import annotations
 
@@ -24,7 +24,9 @@ class BEGAN(AutoencoderGame):
     (the ``began`` loss: ``gamma``, ``lambda_k`` and the starting ``k``). The
     controller holds :math:`\mathbb E\,\mathcal L(G(z)) = \gamma\, \mathbb E\,\mathcal L(x)`:
     when D rebuilds G's samples too well, :math:`k_t` grows and D pushes their
-    loss up. The convergence measure
+    loss up. :math:`k_t` sums the balance errors of all steps so far (until
+    the clip acts), so it is an integral controller, although the paper calls
+    it proportional. The convergence measure
 
     .. math:: \mathcal M_{global} = \mathcal L(x) + |\gamma\, \mathcal L(x) - \mathcal L(G(z_D))|
 

@@ -54,11 +54,11 @@ class EBGAN(AutoencoderGame):
     the data and raises, up to a margin, on G's samples.
 
     With :math:`D(x) = \lVert \operatorname{Dec}(\operatorname{Enc}(x)) - x \rVert^2` (per pixel, ``energy = "mse"``)
-    and the margin :math:`m` of the ``ebgan`` loss,
+    and the margin :math:`\kappa` of the ``ebgan`` loss,
 
     .. math::
 
-        L_D = \mathbb E_x\, D(x) + \mathbb E_z \bigl[m - D(G(z))\bigr]^+, \qquad
+        L_D = \mathbb E_x\, D(x) + \mathbb E_z \bigl[\kappa - D(G(z))\bigr]^+, \qquad
         L_G = \mathbb E_z\, D(G(z)) + \lambda_{PT}\, PT\bigl(\operatorname{Enc}(G(z))\bigr)
 
     where the pulling-away term :math:`PT` (:func:`minigan.losses.pulling_away_term`),

@@ -20,7 +20,7 @@ class StyleGAN(Game):
     r"""StyleGAN (Karras, Laine, Aila 2019), with StyleGAN2's demodulated convolutions (Karras et al. 2020).
 
     G is a :class:`~minigan.models.StyleGenerator`: a mapping network
-    :math:`w = f(z)` and a synthesis network :math:`g` from a learned constant,
+    :math:`w = G_{map}(z)` and a synthesis network :math:`G_{syn}` from a learned constant,
     whose :math:`L` layers each take a style from their own copy :math:`w_\ell`
     and per-pixel noise :math:`\xi`. The adversarial game is the usual one,
 
@@ -28,7 +28,7 @@ class StyleGAN(Game):
 
         L_D = \ell_D\bigl(D(x),\ D(\tilde x)\bigr), \qquad
         L_G = \ell_G\bigl(D(\tilde x)\ [,\ D(x)]\bigr), \qquad
-        \tilde x = g(w_1, \ldots, w_L;\ \xi),
+        \tilde x = G_{syn}(w_1, \ldots, w_L;\ \xi),
 
     with the recipe's adversarial loss :math:`\ell` (the paper's is the
     non-saturating loss) and discriminator. What is new is how a fake is
@@ -36,9 +36,9 @@ class StyleGAN(Game):
     *style mixing*, two latents :math:`z_1, z_2` and a crossover layer
     :math:`c` drawn uniformly from :math:`1, \ldots, L-1`,
 
-    .. math:: w_\ell = f(z_1)\ (\ell < c), \qquad w_\ell = f(z_2)\ (\ell \ge c),
+    .. math:: w_\ell = G_{map}(z_1)\ (\ell < c), \qquad w_\ell = G_{map}(z_2)\ (\ell \ge c),
 
-    otherwise :math:`w_\ell = f(z)` for all :math:`\ell`. Mixing keeps adjacent
+    otherwise :math:`w_\ell = G_{map}(z)` for all :math:`\ell`. Mixing keeps adjacent
     styles from being correlated, so each layer's style controls its own
     scale of the image (Section 3.1). D's player updates D with G frozen; G's
     player updates G (mapping and synthesis) through the frozen D.
@@ -75,7 +75,8 @@ class StyleGAN(Game):
     # -- the fakes: one latent, or two mixed --------------------------------------------------------------------
 
     def fake(self, n: int) -> mg.Tensor:
-        r""":math:`\tilde x` for a batch of ``n``: style-mixed with probability ``mixing``, else :math:`g(f(z))`."""
+        r""":math:`\tilde x` for a batch of ``n``: style-mixed with probability ``mixing``,
+        else :math:`G_{syn}(G_{map}(z))`."""
         if mg.rand(1).item() >= self.mixing:
             return self.G(self.z(n))
         cutoff = mg.randint(1, self.G.num_ws, ()).item()

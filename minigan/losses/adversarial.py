@@ -174,7 +174,8 @@ class NonSaturatingLoss(MinimaxLoss):
 
     Gradients: D's as in :class:`MinimaxLoss`; G's :math:`\bar f = -\sigma(-f)/m`,
     which tends to :math:`-1/m` as :math:`f \to -\infty`: G learns fastest
-    where D rejects its samples most confidently, instead of not at all.
+    where D rejects its samples most confidently, instead of not at all. It
+    vanishes only as :math:`f \to +\infty`, where :math:`D(G(z)) \to 1`.
 
     Optimal discriminator: as for minimax, :math:`D^* = p_{data}/(p_{data} + p_g)`.
     The fixed point is the same (:math:`p_g = p_{data}`), but with :math:`D^*`
@@ -385,7 +386,7 @@ def clip_weights_(module, c: float = 0.01):
     return module
 
 
-# -- relativistic (Jolicoeur-Martineau 2018) ------------------------------------------------------
+# -- relativistic (Jolicoeur-Martineau 2019) ------------------------------------------------------
 
 @primitive
 def relativistic_loss(a, b):
@@ -445,7 +446,7 @@ class RSGANLoss(AdversarialLoss):
     equilibrium :math:`p_g = p_{data}` any constant critic is optimal and
     :math:`L_D = \log 2`. The divergence minimised is
     :math:`\log 2 - \min_C L_D \ge 0`, zero iff :math:`p_g = p_{data}`
-    (Jolicoeur-Martineau 2018, relativistic divergences).
+    (Jolicoeur-Martineau 2019, relativistic divergences).
 
     References
     ----------
@@ -490,7 +491,7 @@ class RaGANLoss(AdversarialLoss):
 
     Optimal discriminator: no closed form in general; at :math:`p_g = p_{data}`
     the critic is constant and :math:`L_D = 2\log 2`. Like RSGAN, its supremum
-    over critics is a divergence (Jolicoeur-Martineau 2018).
+    over critics is a divergence (Jolicoeur-Martineau 2019).
 
     References
     ----------

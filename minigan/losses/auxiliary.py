@@ -126,6 +126,8 @@ def infogan_loss(cat_logits: Tensor | None = None, cat_codes=None, cont_mean: Te
     lambda_cat, lambda_cont : float
         Weights of the two parts.
 
+    Notes
+    -----
     Gradient: :math:`\bar\ell_n = \lambda_{cat}(\operatorname{softmax}(\ell_n) - e_{c_n})/N`;
     with :math:`r = (c - \mu)e^{-2s}`, :math:`\bar\mu = -\lambda_{cont} r / N` and
     :math:`\bar s = \lambda_{cont}(1 - (c - \mu) r)/N`.
@@ -161,13 +163,15 @@ def _given_together(name_a, a, name_b, b) -> bool:
 def feature_matching_loss(real_features: Tensor, fake_features: Tensor) -> Tensor:
     r"""Feature matching: G matches the mean of D's intermediate features on real data.
 
-    .. math:: L = \bigl\lVert \mathbb E_n f(x_n) - \mathbb E_n f(G(z_n)) \bigr\rVert_2^2
+    .. math:: L = \lVert \mu_r - \mu_f \rVert_2^2, \qquad
+              \mu_r = \mathbb E_n D_l(x_n), \quad \mu_f = \mathbb E_n D_l(G(z_n)),
 
-    with the means over the batch and the norm over every feature axis. The
+    with :math:`D_l` an intermediate layer of D, the means over the batch and
+    the norm over every feature axis. The
     real features are a target, not a path for gradients: they are detached.
 
-    Gradient: :math:`\bar f_n = \tfrac2N (\bar f - \bar r)` for each generated
-    sample's features, with :math:`\bar f, \bar r` the two batch means.
+    Gradient: :math:`\bar f_n = \tfrac2N (\mu_f - \mu_r)` for each of the
+    :math:`N` generated samples' features :math:`f_n = D_l(G(z_n))`.
 
     References
     ----------
@@ -216,15 +220,15 @@ class EBGANLoss(AdversarialLoss):
 
     .. math::
 
-        L_D = \mathbb E\, E(x) + \mathbb E \bigl[m - E(G(z))\bigr]^+, \qquad L_G = \mathbb E\, E(G(z))
+        L_D = \mathbb E\, E(x) + \mathbb E \bigl[\kappa - E(G(z))\bigr]^+, \qquad L_G = \mathbb E\, E(G(z))
 
     D lowers the energy of real data and raises that of generated data up
-    to the margin :math:`m`, beyond which fakes cost it nothing. ``margin``
+    to the margin :math:`\kappa` (``margin``), beyond which fakes cost it nothing. ``margin``
     must be chosen on the scale of the energy (the paper searches 1 to 32).
 
     Gradient: :math:`\bar E(x_n) = 1/N`,
-    :math:`\bar E(G(z_n)) = -[E(G(z_n)) < m]/N` for D and :math:`1/N` for G
-    (the hinge has a kink at :math:`E = m`).
+    :math:`\bar E(G(z_n)) = -[E(G(z_n)) < \kappa]/N` for D and :math:`1/N` for G
+    (the hinge has a kink at :math:`E = \kappa`).
 
     References
     ----------
@@ -258,9 +262,13 @@ class BEGANLoss(AdversarialLoss):
 
     .. math:: k_{t+1} = \operatorname{clip}(k_t + \lambda_k(\gamma\,\mathcal L(x) - \mathcal L(G(z))),\ 0,\ 1),
 
-    a proportional controller that holds
-    :math:`\mathbb E\,\mathcal L(G(z)) = \gamma\, \mathbb E\,\mathcal L(x)`; the
-    diversity ratio :math:`\gamma` trades sample diversity for quality.
+    a controller that holds
+    :math:`\mathbb E\,\mathcal L(G(z)) = \gamma\, \mathbb E\,\mathcal L(x)`. It is
+    an *integral* controller, although the paper calls it proportional: until
+    the clip acts, :math:`k_t = k_0 + \lambda_k \sum_{s < t} e_s` accumulates the
+    balance error :math:`e_s = \gamma\,\mathcal L(x) - \mathcal L(G(z))` of every
+    step so far, rather than following the current error. The diversity ratio
+    :math:`\gamma` trades sample diversity for quality.
 
     Gradient: :math:`\bar{\mathcal L}(x_n) = 1/N`,
     :math:`\bar{\mathcal L}(G(z_n)) = -k_t/N` for D and :math:`1/N` for G;

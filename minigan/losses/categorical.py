@@ -4,8 +4,8 @@ A categorical discriminator gives ``K`` class logits :math:`\ell_n` per sample
 and so a class distribution :math:`p_n = \operatorname{softmax}(\ell_n)`. Two
 entropies measure it over a batch of ``N`` samples: the mean **conditional**
 entropy :math:`\mathbb E_n H(p_n)` (low when each sample is put in a class with
-certainty) and the **marginal** entropy :math:`H(\bar p)` of the batch-mean
-distribution :math:`\bar p = \tfrac1N\sum_n p_n` (high when the batch is spread
+certainty) and the **marginal** entropy :math:`H(\mu_p)` of the batch-mean
+distribution :math:`\mu_p = \tfrac1N\sum_n p_n` (high when the batch is spread
 evenly over the classes). Both are primitives with closed-form gradients,
 computed from log-softmax so that no probability that underflows turns into
 :math:`0 \cdot \log 0`.
@@ -30,7 +30,7 @@ def _log_softmax_rows(logits):
 
 
 def _log_marginal(log_p):
-    r""":math:`\log \bar p_k = \log \tfrac1N \sum_n p_{nk}`, ``(1, K)``, as a log-sum-exp of the log-probabilities."""
+    r""":math:`\log \mu_{p,k} = \log \tfrac1N \sum_n p_{nk}`, ``(1, K)``, as a log-sum-exp of the log-probabilities."""
     xp = array_module(log_p)
     top = log_p.max(axis=0, keepdims=True)
     return top + xp.log(xp.exp(log_p - top).sum(axis=0, keepdims=True)) - math.log(log_p.shape[0])
@@ -55,13 +55,13 @@ def _(g, entropy, logits):
 
 @primitive(name="marginal_entropy")
 def _marginal_entropy(logits):
-    r"""Entropy of the batch-mean softmax: :math:`H(\bar p) = -\sum_k \bar p_k \log \bar p_k`,
-    :math:`\bar p = \tfrac1N \sum_n \operatorname{softmax}(\ell_n)`.
+    r"""Entropy of the batch-mean softmax: :math:`H(\mu_p) = -\sum_k \mu_{p,k} \log \mu_{p,k}`,
+    :math:`\mu_p = \tfrac1N \sum_n \operatorname{softmax}(\ell_n)`.
 
-    VJP: :math:`\partial H / \partial \bar p_k = -(\log \bar p_k + 1)` and
-    :math:`\partial \bar p_k / \partial \ell_{nj} = p_{nk}(\delta_{kj} - p_{nj}) / N`; the constant
+    VJP: :math:`\partial H / \partial \mu_{p,k} = -(\log \mu_{p,k} + 1)` and
+    :math:`\partial \mu_{p,k} / \partial \ell_{nj} = p_{nk}(\delta_{kj} - p_{nj}) / N`; the constant
     cancels, leaving
-    :math:`\bar\ell_{nj} = -\tfrac{\bar H}{N}\, p_{nj}\bigl(\log \bar p_j - \sum_k p_{nk} \log \bar p_k\bigr)`.
+    :math:`\bar\ell_{nj} = -\tfrac{\bar H}{N}\, p_{nj}\bigl(\log \mu_{p,j} - \sum_k p_{nk} \log \mu_{p,k}\bigr)`.
     """
     log_marginal = _log_marginal(_log_softmax_rows(logits))
     return -(array_module(logits).exp(log_marginal) * log_marginal).sum()
@@ -114,14 +114,14 @@ def conditional_entropy(logits: Tensor) -> Tensor:
 def marginal_entropy(logits: Tensor) -> Tensor:
     r"""CatGAN's marginal class entropy :math:`H_X[p(y \mid D)]`, estimated on a batch.
 
-    .. math:: H_{marg} = -\sum_k \bar p_k \log \bar p_k, \qquad
-        \bar p = \frac1N \sum_n \operatorname{softmax}(\ell_n)
+    .. math:: H_{marg} = -\sum_k \mu_{p,k} \log \mu_{p,k}, \qquad
+        \mu_p = \frac1N \sum_n \operatorname{softmax}(\ell_n)
 
     ``logits`` is ``(N, K)``; the result a scalar in :math:`[0, \log K]`,
     :math:`\log K` when the batch is spread evenly over the classes.
 
     Gradient (a fused primitive):
-    :math:`\bar\ell_{nj} = -\tfrac1N\, p_{nj}\bigl(\log \bar p_j - \sum_k p_{nk} \log \bar p_k\bigr)`.
+    :math:`\bar\ell_{nj} = -\tfrac1N\, p_{nj}\bigl(\log \mu_{p,j} - \sum_k p_{nk} \log \mu_{p,k}\bigr)`.
 
     References
     ----------

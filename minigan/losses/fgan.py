@@ -1,39 +1,40 @@
 r"""f-GAN: variational divergence minimisation with any f-divergence (Nowozin et al. 2016).
 
-For a convex :math:`f` with :math:`f(1) = 0`, the f-divergence and its
-variational lower bound (Fenchel conjugate :math:`f^*(t) = \sup_u tu - f(u)`) are
+For a convex :math:`\varphi` with :math:`\varphi(1) = 0` (the paper's :math:`f`;
+here :math:`f` is D's output on generated data), the f-divergence and its
+variational lower bound (Fenchel conjugate :math:`\varphi^*(t) = \sup_u tu - \varphi(u)`) are
 
 .. math::
 
-    D_f(P \| Q) = \int q(x)\, f\!\left(\frac{p(x)}{q(x)}\right) dx
-    \;\ge\; \sup_T\ \mathbb E_{P}[T(x)] - \mathbb E_{Q}[f^*(T(x))],
+    D_\varphi(P \| Q) = \int q(x)\, \varphi\!\left(\frac{p(x)}{q(x)}\right) dx
+    \;\ge\; \sup_T\ \mathbb E_{P}[T(x)] - \mathbb E_{Q}[\varphi^*(T(x))],
 
-with equality at :math:`T^*(x) = f'(p(x)/q(x))`. D's raw output :math:`V`
-is mapped into the domain of :math:`f^*` by an output activation,
-:math:`T = g_f(V)` (Table 2 of the paper). With :math:`P = p_{data}`,
+with equality at :math:`T^*(x) = \varphi'(p(x)/q(x))`. D's raw output :math:`V`
+is mapped into the domain of :math:`\varphi^*` by an output activation,
+:math:`T = g_\varphi(V)` (Table 2 of the paper). With :math:`P = p_{data}`,
 :math:`Q = p_g`, ``r`` and ``f`` the raw outputs on real and generated data:
 
 .. math::
 
-    L_D = -\mathbb E\, g_f(r) + \mathbb E\, f^*(g_f(f)), \qquad
-    L_G = -\mathbb E\, g_f(f)
+    L_D = -\mathbb E\, g_\varphi(r) + \mathbb E\, \varphi^*(g_\varphi(f)), \qquad
+    L_G = -\mathbb E\, g_\varphi(f)
 
 G's loss is the paper's recommended alternative (Section 3.2): maximise
-:math:`\mathbb E_Q[g_f(V)]` instead of minimising the saddle objective
-:math:`-\mathbb E_Q[f^*(g_f(V))]`, the analogue of the non-saturating trick,
+:math:`\mathbb E_Q[g_\varphi(V)]` instead of minimising the saddle objective
+:math:`-\mathbb E_Q[\varphi^*(g_\varphi(V))]`, the analogue of the non-saturating trick,
 with the same fixed point. For Jensen-Shannon it is exactly the
 non-saturating GAN loss.
 
 Each divergence below is one row of that table: the output activation
-:math:`g_f` and the composite :math:`f^* \circ g_f` on arrays (in a stable
+:math:`g_\varphi` and the composite :math:`\varphi^* \circ g_\varphi` on arrays (in a stable
 closed form), and their derivatives as minigan ops. Two primitives serve them
 all; their VJPs are
 
 .. math::
 
-    \bar r = -\bar L\, g_f'(r)/n, \qquad
-    \bar f = \bar L\, (f^* \circ g_f)'(f)/m \quad (D), \qquad
-    \bar f = -\bar L\, g_f'(f)/m \quad (G).
+    \bar r = -\bar L\, g_\varphi'(r)/n, \qquad
+    \bar f = \bar L\, (\varphi^* \circ g_\varphi)'(f)/m \quad (D), \qquad
+    \bar f = -\bar L\, g_\varphi'(f)/m \quad (G).
 
 KL, reverse KL and squared Hellinger have exponential conjugates, so their
 losses grow like :math:`e^{|v|}` on one side and overflow there for logits
@@ -59,8 +60,8 @@ LOG_2 = math.log(2.0)
 
 @primitive
 def fgan_d_loss(r, f, *, divergence):
-    r""":math:`L = -\mathbb E\, g_f(r) + \mathbb E\, f^*(g_f(f))`;
-    :math:`\bar r = -\bar L\, g_f'(r)/n`, :math:`\bar f = \bar L\, (f^* \circ g_f)'(f)/m`."""
+    r""":math:`L = -\mathbb E\, g_\varphi(r) + \mathbb E\, \varphi^*(g_\varphi(f))`;
+    :math:`\bar r = -\bar L\, g_\varphi'(r)/n`, :math:`\bar f = \bar L\, (\varphi^* \circ g_\varphi)'(f)/m`."""
     return -divergence.activation(r).mean() + divergence.conjugate(f).mean()
 
 
@@ -71,7 +72,7 @@ def _(g, loss, r, f, *, divergence):
 
 @primitive
 def fgan_g_loss(f, *, divergence):
-    r""":math:`L = -\mathbb E\, g_f(f)`; :math:`\bar f = -\bar L\, g_f'(f)/m`."""
+    r""":math:`L = -\mathbb E\, g_\varphi(f)`; :math:`\bar f = -\bar L\, g_\varphi'(f)/m`."""
     return -divergence.activation(f).mean()
 
 
@@ -84,8 +85,8 @@ class FGANLoss(AdversarialLoss):
     r"""Base of the f-GAN losses: a subclass fills in one row of Nowozin et al.'s Table 2.
 
     Subclasses define four static methods of D's raw output ``v``: on arrays,
-    ``activation`` (:math:`T = g_f(v)`) and ``conjugate``
-    (:math:`f^*(g_f(v))`); on Tensors, with minigan ops, their derivatives
+    ``activation`` (:math:`T = g_\varphi(v)`) and ``conjugate``
+    (:math:`\varphi^*(g_\varphi(v))`); on Tensors, with minigan ops, their derivatives
     ``activation_grad`` and ``conjugate_grad`` (a number where constant).
     See the module docstring for the objectives and gradients.
     """
@@ -99,7 +100,7 @@ class FGANLoss(AdversarialLoss):
         return fgan_g_loss(fake_out, divergence=type(self))
 
     def critic(self, out: Tensor) -> Tensor:
-        r"""The variational function :math:`T = g_f(V)` for raw outputs ``out`` (no gradient)."""
+        r"""The variational function :math:`T = g_\varphi(V)` for raw outputs ``out`` (no gradient)."""
         return Tensor(type(self).activation(out.array))
 
 
@@ -107,7 +108,7 @@ class FGANLoss(AdversarialLoss):
 class KLFGANLoss(FGANLoss):
     r"""f-GAN with the Kullback-Leibler divergence :math:`\mathrm{KL}(p_{data} \| p_g)`.
 
-    :math:`f(u) = u\log u`, :math:`f^*(t) = e^{t-1}`, :math:`g_f(v) = v`:
+    :math:`\varphi(u) = u\log u`, :math:`\varphi^*(t) = e^{t-1}`, :math:`g_\varphi(v) = v`:
 
     .. math:: L_D = -\mathbb E\, r + \mathbb E\, e^{f - 1}, \qquad L_G = -\mathbb E\, f
 
@@ -142,8 +143,8 @@ class KLFGANLoss(FGANLoss):
 class ReverseKLFGANLoss(FGANLoss):
     r"""f-GAN with the reverse Kullback-Leibler divergence :math:`\mathrm{KL}(p_g \| p_{data})`.
 
-    :math:`f(u) = -\log u`, :math:`f^*(t) = -1 - \log(-t)` for :math:`t < 0`,
-    :math:`g_f(v) = -e^{-v}`, so :math:`f^*(g_f(v)) = v - 1`:
+    :math:`\varphi(u) = -\log u`, :math:`\varphi^*(t) = -1 - \log(-t)` for :math:`t < 0`,
+    :math:`g_\varphi(v) = -e^{-v}`, so :math:`\varphi^*(g_\varphi(v)) = v - 1`:
 
     .. math:: L_D = \mathbb E\, e^{-r} + \mathbb E\, f - 1, \qquad L_G = \mathbb E\, e^{-f}
 
@@ -178,7 +179,7 @@ class ReverseKLFGANLoss(FGANLoss):
 class PearsonFGANLoss(FGANLoss):
     r"""f-GAN with the Pearson :math:`\chi^2` divergence :math:`\sum (p_{data} - p_g)^2 / p_g`.
 
-    :math:`f(u) = (u - 1)^2`, :math:`f^*(t) = t^2/4 + t`, :math:`g_f(v) = v`:
+    :math:`\varphi(u) = (u - 1)^2`, :math:`\varphi^*(t) = t^2/4 + t`, :math:`g_\varphi(v) = v`:
 
     .. math:: L_D = -\mathbb E\, r + \mathbb E\,(f^2/4 + f), \qquad L_G = -\mathbb E\, f
 
@@ -213,8 +214,8 @@ class PearsonFGANLoss(FGANLoss):
 class HellingerFGANLoss(FGANLoss):
     r"""f-GAN with the squared Hellinger distance :math:`\sum (\sqrt{p_{data}} - \sqrt{p_g})^2`.
 
-    :math:`f(u) = (\sqrt u - 1)^2`, :math:`f^*(t) = t/(1 - t)` for :math:`t < 1`,
-    :math:`g_f(v) = 1 - e^{-v}`, so :math:`f^*(g_f(v)) = e^{v} - 1`:
+    :math:`\varphi(u) = (\sqrt u - 1)^2`, :math:`\varphi^*(t) = t/(1 - t)` for :math:`t < 1`,
+    :math:`g_\varphi(v) = 1 - e^{-v}`, so :math:`\varphi^*(g_\varphi(v)) = e^{v} - 1`:
 
     .. math:: L_D = \mathbb E\, e^{-r} + \mathbb E\, e^{f} - 2, \qquad L_G = \mathbb E\, e^{-f} - 1
 
@@ -247,12 +248,12 @@ class HellingerFGANLoss(FGANLoss):
 
 @register("fgan-js")
 class JensenShannonFGANLoss(FGANLoss):
-    r"""f-GAN with the Jensen-Shannon divergence (twice the JSD, as the paper's :math:`f` gives).
+    r"""f-GAN with the Jensen-Shannon divergence (twice the JSD, as the paper's :math:`f`, here :math:`\varphi`, gives).
 
-    :math:`f(u) = u\log u - (u + 1)\log\frac{u + 1}{2}`,
-    :math:`f^*(t) = -\log(2 - e^t)` for :math:`t < \log 2`,
-    :math:`g_f(v) = \log 2 - \operatorname{softplus}(-v) = \log(2\sigma(v))`, so
-    :math:`f^*(g_f(v)) = -\log(2 - 2\sigma(v)) = \operatorname{softplus}(v) - \log 2`:
+    :math:`\varphi(u) = u\log u - (u + 1)\log\frac{u + 1}{2}`,
+    :math:`\varphi^*(t) = -\log(2 - e^t)` for :math:`t < \log 2`,
+    :math:`g_\varphi(v) = \log 2 - \operatorname{softplus}(-v) = \log(2\sigma(v))`, so
+    :math:`\varphi^*(g_\varphi(v)) = -\log(2 - 2\sigma(v)) = \operatorname{softplus}(v) - \log 2`:
 
     .. math::
 
@@ -296,15 +297,15 @@ class JensenShannonFGANLoss(FGANLoss):
 class TotalVariationFGANLoss(FGANLoss):
     r"""f-GAN with the total variation distance :math:`\tfrac12 \sum |p_{data} - p_g|`.
 
-    :math:`f(u) = \tfrac12|u - 1|`, :math:`f^*(t) = t` for :math:`|t| \le \tfrac12`,
-    :math:`g_f(v) = \tfrac12\tanh v`:
+    :math:`\varphi(u) = \tfrac12|u - 1|`, :math:`\varphi^*(t) = t` for :math:`|t| \le \tfrac12`,
+    :math:`g_\varphi(v) = \tfrac12\tanh v`:
 
     .. math:: L_D = \tfrac12\mathbb E \tanh f - \tfrac12\mathbb E \tanh r, \qquad L_G = -\tfrac12\mathbb E\tanh f
 
     Gradients: :math:`\bar r = -\tfrac12(1 - \tanh^2 r)/n`, :math:`\bar f = \tfrac12(1 - \tanh^2 f)/m` (D);
     :math:`\bar f = -\tfrac12(1 - \tanh^2 f)/m` (G).
     Optimal critic: :math:`T^* = \tfrac12\operatorname{sign}(p_{data} - p_g)`, reached only
-    as :math:`V \to \pm\infty` (:math:`f` is not differentiable at 1, so any
+    as :math:`V \to \pm\infty` (:math:`\varphi` is not differentiable at 1, so any
     :math:`T \in [-\tfrac12, \tfrac12]` is optimal where the densities agree);
     the bound :math:`-L_D` tends to :math:`\mathrm{TV}(p_{data}, p_g)`.
 

@@ -70,10 +70,13 @@ def gradient_penalty(D, real: Tensor, fake: Tensor, lambda_: float = 10.0, targe
         \hat x = \epsilon x + (1 - \epsilon)\tilde x, \quad \epsilon \sim U[0, 1] \text{ per sample},
         \qquad P = \lambda\, \mathbb E_n \bigl(\lVert \nabla_{\hat x} D(\hat x_n) \rVert_2 - t\bigr)^2
 
-    with the norm over every non-batch axis. A 1-Lipschitz critic has unit
-    gradient norm on the segments between coupled samples of the optimal
-    transport plan; the penalty enforces this softly there instead of
-    clipping weights.
+    with the norm over every non-batch axis. Only the *optimal* critic is
+    known to have unit gradient norm on such segments, and only on those
+    joining pairs drawn from the optimal transport coupling (Gulrajani et al.
+    2017, Prop. 1); a 1-Lipschitz critic in general has norm at most 1. The
+    segments here join independently drawn real and generated samples, so
+    asking for norm :math:`t` on them is a heuristic, a soft substitute for
+    the Lipschitz constraint rather than a property of the optimum.
 
     Parameters
     ----------

@@ -6,11 +6,11 @@ kernel k is
 .. math:: \mathrm{MMD}^2 = \mathbb E\,k(x, x') + \mathbb E\,k(y, y') - 2\,\mathbb E\,k(x, y),
           \quad x, x' \sim P,\; y, y' \sim Q,
 
-and its unbiased estimate from samples :math:`x_{1..m}`, :math:`y_{1..n}` leaves
+and its unbiased estimate from samples :math:`x_{1..N}`, :math:`y_{1..M}` leaves
 out the :math:`i = j` terms (a U-statistic, Gretton et al. 2012):
 
-.. math:: \widehat{\mathrm{MMD}}^2_u = \frac{1}{m(m-1)}\sum_{i \ne j} k(x_i, x_j)
-          + \frac{1}{n(n-1)}\sum_{i \ne j} k(y_i, y_j) - \frac{2}{mn}\sum_{i,j} k(x_i, y_j).
+.. math:: \widehat{\mathrm{MMD}}^2_u = \frac{1}{N(N-1)}\sum_{i \ne j} k(x_i, x_j)
+          + \frac{1}{M(M-1)}\sum_{i \ne j} k(y_i, y_j) - \frac{2}{NM}\sum_{i,j} k(x_i, y_j).
 
 Its expectation is exactly 0 when P = Q, whatever the sample size, so unlike
 the Fréchet distance it can be compared across sample sizes (and it can come

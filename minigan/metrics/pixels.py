@@ -73,9 +73,9 @@ def sharpness(images) -> dict:
     :math:`|k|\,S(x)` for :math:`k x`; adding a constant leaves it alone.
 
     The gradient is squared before it is averaged so that blur shows: a
-    step of height :math:`h` spread over :math:`m` pixels keeps its total
+    step of height :math:`h` spread over :math:`w` pixels keeps its total
     variation :math:`\sum |g| = h` (so a mean *absolute* gradient would not
-    see the blur) but its :math:`\sum g^2` falls to :math:`h^2/m`. It says
+    see the blur) but its :math:`\sum g^2` falls to :math:`h^2/w`. It says
     nothing of *which* detail is there, so it is read beside a fidelity
     measure (PSNR) and against the sharpness of the targets themselves: an
     output sharper than its targets holds detail (or noise) that they lack.

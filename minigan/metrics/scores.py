@@ -39,7 +39,7 @@ def inception_score(probabilities, splits: int = 10) -> dict:
 
 
 def _mean_kl_to_marginal(p: np.ndarray) -> float:
-    r""":math:`\frac1N \sum_n \sum_k p_{nk} (\log p_{nk} - \log \bar p_k)`, with :math:`0 \log 0 = 0`."""
+    r""":math:`\frac1N \sum_n \sum_k p_{nk} (\log p_{nk} - \log \mu_{p,k})`, with :math:`0 \log 0 = 0`."""
     marginal = p.mean(axis=0)
     positive = p > 0  # where p > 0 the marginal is > 0 too
     terms = np.where(positive, p * (np.log(np.where(positive, p, 1)) - np.log(np.where(positive, marginal, 1))), 0)

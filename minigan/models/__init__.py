@@ -1,4 +1,4 @@
-"""Generator and discriminator families: MLP (Goodfellow et al. 2014) and DCGAN (Radford et al. 2015),
+"""Generator and discriminator families: MLP (Goodfellow et al. 2014) and DCGAN (Radford et al. 2016),
 the conditional wrappers (cGAN, projection discriminator, ACGAN), InfoGAN's Q head, BiGAN's discriminator of
 (sample, latent) pairs, the autoencoder discriminator of EBGAN and BEGAN, and pix2pix's U-Net generator and
 PatchGAN discriminator (Isola et al. 2017), CycleGAN's residual generator (Zhu et al. 2017), and SRGAN's residual

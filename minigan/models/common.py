@@ -22,9 +22,9 @@ def maybe_spectral_norm(module: nn.Module, enabled: bool) -> nn.Module:
 
 
 def pack_samples(x, pack: int):
-    r"""PacGAN packing (Lin et al. 2018): ``m`` samples side by side become one input of D.
+    r"""PacGAN packing (Lin et al. 2018): ``pack`` samples side by side become one input of D.
 
-    ``(N, C, ...)`` -> ``(N/m, m*C, ...)``; D then judges packs, which lets it
+    ``(N, C, ...)`` -> ``(N/pack, pack*C, ...)``; D then judges packs, which lets it
     see the diversity a collapsed generator lacks.
     """
     if pack == 1:
@@ -36,7 +36,7 @@ def pack_samples(x, pack: int):
 
 
 def dcgan_init_(module: nn.Module, generator: Generator | None = None) -> nn.Module:
-    r"""Radford et al. 2015: :math:`\mathcal N(0, 0.02^2)` for conv and linear weights, :math:`\mathcal N(1, 0.02^2)`
+    r"""Radford et al. 2016: :math:`\mathcal N(0, 0.02^2)` for conv and linear weights, :math:`\mathcal N(1, 0.02^2)`
     for norm scales, zero biases.
 
     Acts on ``module`` itself; use ``model.apply(dcgan_init_)`` for a whole

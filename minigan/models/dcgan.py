@@ -1,4 +1,4 @@
-"""DCGAN generator and discriminator (Radford et al. 2015) for 8x8, 16x16, 28x28 and 32x32 images.
+"""DCGAN generator and discriminator (Radford et al. 2016) for 8x8, 16x16, 28x28 and 32x32 images.
 
 The architecture guidelines of the paper: strided convolutions in D and
 fractionally-strided (transposed) convolutions in G instead of pooling; batch

@@ -87,8 +87,8 @@ class StyledConv2d(nn.Module):
 
 
 class StyleGenerator(nn.Module):
-    r"""``z (N, latent_dim)`` -> images ``(N, channels, size, size)`` in [-1, 1], through :math:`w = f(z)` and the
-    synthesis network :math:`g(w_1, \ldots, w_L)`.
+    r"""``z (N, latent_dim)`` -> images ``(N, channels, size, size)`` in [-1, 1], through :math:`w = G_{map}(z)` and the
+    synthesis network :math:`G_{syn}(w_1, \ldots, w_L)`.
 
     The synthesis network starts from a learned constant at the coarsest
     resolution (2x2 for 8x8 images) with ``width * 2**ups`` channels, halved
@@ -96,7 +96,7 @@ class StyleGenerator(nn.Module):
     resolution (the first upsampling), then a 1x1 modulated convolution
     without demodulation to the image's channels ("toRGB") and tanh. Each of
     these :attr:`num_ws` layers reads its own :math:`w_\ell`;
-    :meth:`forward` gives them all :math:`f(z)`, :meth:`synthesis` takes them
+    :meth:`forward` gives them all :math:`G_{map}(z)`, :meth:`synthesis` takes them
     one by one. ``coarse_ws`` of them (the layers below the full resolution)
     make the coarse styles.
 
@@ -131,7 +131,8 @@ class StyleGenerator(nn.Module):
         return self.synthesis(broadcast_to(w.unsqueeze(1), shape=(w.shape[0], self.num_ws, self.w_dim)), noise)
 
     def synthesis(self, ws, noise=None):
-        r""":math:`g(w_1, \ldots, w_L)`: images with the style :math:`w_\ell` = ``ws[:, l]`` at layer :math:`\ell`."""
+        r""":math:`G_{syn}(w_1, \ldots, w_L)`: images with the style :math:`w_\ell` = ``ws[:, l]`` at layer
+        :math:`\ell`."""
         if ws.ndim != 3 or ws.shape[1:] != (self.num_ws, self.w_dim):
             raise ValueError(f"StyleGenerator.synthesis: expected ws (N, {self.num_ws}, {self.w_dim}), got {ws.shape}")
         n = ws.shape[0]

@@ -93,9 +93,9 @@ class SRGenerator(nn.Module):
 
     **The global residual** (``global_residual``, the default). G adds
     :math:`r` to the bilinear input and reads only the input's detail, the
-    input less its mean colour :math:`m(x)` (per image and channel):
+    input less its mean colour :math:`\mu(x)` (per image and channel):
 
-    .. math:: G(x) = x + r\bigl(x - m(x)\bigr) ,
+    .. math:: G(x) = x + r\bigl(x - \mu(x)\bigr) ,
 
     so it learns only what bilinear interpolation lost (as VDSR does, Kim et
     al. 2016), and the colours pass through untouched. Without it,

@@ -187,7 +187,8 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
     Training: :math:`y = \gamma \hat x + \beta` with :math:`\hat x` standardised by the
     batch statistics over every axis but the channel axis 1 (one fused primitive with
     its affine map, see :mod:`minigan.ops.normalization`); the running statistics are updated in
-    place, the variance unbiased: :math:`r \leftarrow (1 - m) r + m\,\sigma^2 \tfrac{n}{n-1}`.
+    place, the variance unbiased: :math:`r \leftarrow (1 - \omega) r + \omega\,\sigma^2 \tfrac{\nu}{\nu-1}`
+    (momentum :math:`\omega`, :math:`\nu` values per channel).
     ``momentum=None`` gives the cumulative average (handled by the module).
     Evaluation: :math:`\hat x = (x - r_\mu)/\sqrt{r_{\sigma^2} + \epsilon}`, a fixed affine map.
     """

@@ -27,13 +27,16 @@ __all__ = ["MinibatchStdDev", "MinibatchDiscrimination", "SelfAttention2d"]
 class MinibatchStdDev(Module):
     r"""Append the mean standard deviation of features across groups of samples.
 
-    Samples are split into groups of :math:`G` (``group_size``, or the whole
+    Samples are split into groups of :math:`S` (``group_size``, or the whole
     batch if smaller). Within a group,
 
-    .. math:: s = \operatorname{mean}_{c,h,w} \sqrt{\operatorname{Var}_g(x_{g,c,h,w}) + \epsilon}
+    .. math::
 
-    (biased variance), and :math:`s` is appended as one constant channel (or
-    one feature, for ``(N, F)`` inputs) to every sample in the group. A
+        s = \operatorname{mean}_{c,h,w} \sqrt{\operatorname{Var}_j(x_{j,c,h,w}) + \epsilon}
+
+    (the biased variance over the group's :math:`S` samples :math:`j`), and
+    :math:`s` is appended as one constant channel (or one feature, for
+    ``(N, F)`` inputs) to every sample in the group. A
     collapsed generator yields :math:`s \approx 0`, which the discriminator
     can see. Output: ``(N, C + 1, H, W)`` or ``(N, F + 1)``.
 
@@ -49,9 +52,9 @@ class MinibatchStdDev(Module):
         g = min(self.group_size, n)
         if n % g:
             raise ValueError(f"MinibatchStdDev: batch size {n} must be divisible by group size {g}")
-        groups = x.reshape(g, n // g, *x.shape[1:])                       # (G, M, ...)
-        std = ops.sqrt(groups.var(axis=0, unbiased=False) + self.eps)     # (M, ...)
-        s = std.reshape(n // g, -1).mean(axis=1)                          # (M,)
+        groups = x.reshape(g, n // g, *x.shape[1:])                       # (S, N/S, ...)
+        std = ops.sqrt(groups.var(axis=0, unbiased=False) + self.eps)     # (N/S, ...)
+        s = std.reshape(n // g, -1).mean(axis=1)                          # (N/S,)
         s = s.reshape((1, n // g) + (1,) * (x.ndim - 1))
         tile = ops.broadcast_to(s, shape=(g, n // g, 1) + x.shape[2:]).reshape((n, 1) + x.shape[2:])
         return ops.cat([x, tile], 1)

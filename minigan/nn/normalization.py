@@ -30,8 +30,9 @@ class _BatchNorm(_Norm):
     r"""Batch normalisation (Ioffe & Szegedy 2015) over every axis but the channel axis 1.
 
     Training uses the batch's statistics and updates the running ones,
-    :math:`r \leftarrow (1 - m) r + m s` with the *unbiased* batch variance
-    (``momentum=None``: the cumulative average, :math:`m = 1/t`). Evaluation
+    :math:`r \leftarrow (1 - \omega) r + \omega s` (momentum :math:`\omega`), with
+    :math:`s` the batch mean or the *unbiased* batch variance
+    (``momentum=None``: the cumulative average, :math:`\omega = 1/t`). Evaluation
     uses the running statistics, unless ``track_running_stats=False``, in
     which case the batch statistics are always used.
     """

@@ -55,6 +55,8 @@ def interpolate(input: Tensor, size=None, scale_factor=None, mode: str = "neares
     antialias : bool
         Only False: no anti-aliasing filter is implemented.
 
+    Notes
+    -----
     VJP: :math:`\bar x = A_h^\top \bar y A_w` (module docstring): each output
     pixel's gradient goes back to the source pixels it read, with their weights.
     """

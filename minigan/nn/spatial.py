@@ -202,12 +202,13 @@ def instance_norm(input: Tensor, running_mean: Tensor | None = None, running_var
 
     with the biased variance (the fused ``standardize`` primitive, whose VJP is
     :math:`\bar x = (\bar{\hat x} - \mathrm{mean}(\bar{\hat x})
-    - \hat x\,\mathrm{mean}(\bar{\hat x} \odot \hat x))/\sigma`).
+    - \hat x\,\mathrm{mean}(\bar{\hat x} \odot \hat x))/\sqrt{\sigma^2_{n,c} + \epsilon}`).
     Given ``running_mean`` and ``running_var``, ``use_input_stats=True`` also
     updates them in place with the batch averages of the instance statistics,
-    :math:`r_\mu \leftarrow (1 - m) r_\mu + m\,\overline{\mu_{n,c}}^{\,n}` and
-    :math:`r_{\sigma^2} \leftarrow (1 - m) r_{\sigma^2} + m\,\overline{\sigma^2_{n,c}}^{\,n} \tfrac{k}{k-1}`
-    (unbiased, :math:`k` pixels per channel); ``use_input_stats=False`` normalises
+    :math:`r_\mu \leftarrow (1 - \omega) r_\mu + \omega\,\mathbb E_n \mu_{n,c}` and
+    :math:`r_{\sigma^2} \leftarrow (1 - \omega) r_{\sigma^2} + \omega\,\mathbb E_n \sigma^2_{n,c} \tfrac{k}{k-1}`
+    (momentum :math:`\omega`, :math:`\mathbb E_n` the mean over the batch; unbiased, :math:`k` pixels per
+    channel); ``use_input_stats=False`` normalises
     with them instead, :math:`\hat x = (x - r_\mu)/\sqrt{r_{\sigma^2} + \epsilon}`, a fixed affine map.
     Input ``(N, C, ...)`` with at least one spatial axis.
 

@@ -108,9 +108,16 @@ def sigmoid(x):
     VJP: :math:`\bar x = \bar y \odot y \odot (1 - y)`.
 
     Computed from :math:`e = e^{-|x|} \le 1`, which never overflows, as
-    :math:`1/(1+e)` for :math:`x \ge 0` and :math:`e/(1+e)` for :math:`x < 0`,
-    so that tiny values keep their relative precision down to the smallest
-    floats (``1 - 1/(1+e^{-x})`` would round to 0 below :math:`x \approx -37`).
+    :math:`1/(1+e)` for :math:`x \ge 0` and :math:`e/(1+e)` for :math:`x < 0`.
+    Neither form subtracts, so :math:`\sigma(x)` keeps full relative precision
+    while it is a normal float (:math:`x \gtrsim -708` in float64, :math:`-87` in
+    float32) and is 0 only where it underflows altogether
+    (:math:`x < -745`, :math:`-104`). The textbook :math:`1/(1 + e^{-x})` is as
+    accurate until :math:`e^{-x}` overflows (:math:`x < -709.8`, :math:`-88.7`),
+    then returns 0 with an overflow warning. Forms that subtract lose
+    everything much sooner: :math:`\sigma(x) = 1 - \sigma(-x) = 1 - 1/(1 + e^{x})`
+    cancels to 0 below :math:`x \approx -37` (:math:`-17` in float32), as
+    :math:`\tfrac12\tanh(x/2) + \tfrac12` does below :math:`-38` (:math:`-20`).
     """
     xp = array_module(x)
     e = xp.exp(-xp.abs(x))

@@ -1,6 +1,6 @@
 r"""Matrix product with batched, broadcast leading dimensions (``numpy.matmul`` semantics), and the affine map.
 
-For :math:`C = AB` with :math:`A \in \mathbb R^{m\times k}`, :math:`B \in \mathbb R^{k\times n}`:
+For :math:`C = AB` with :math:`A \in \mathbb R^{I\times K}`, :math:`B \in \mathbb R^{K\times J}`:
 
 .. math:: \bar A = \bar C B^\top, \qquad \bar B = A^\top \bar C
 

@@ -1,11 +1,11 @@
 r"""Standardisation over a set of axes: the fused core of batch norm and layer norm.
 
-Over the :math:`m` entries that share a normalisation group,
+Over the :math:`\nu` entries that share a normalisation group,
 
 .. math::
 
-    \mu = \tfrac1m \textstyle\sum_i x_i, \quad
-    \sigma^2 = \tfrac1m \textstyle\sum_i (x_i - \mu)^2, \quad
+    \mu = \tfrac1\nu \textstyle\sum_i x_i, \quad
+    \sigma^2 = \tfrac1\nu \textstyle\sum_i (x_i - \mu)^2, \quad
     \hat x_i = (x_i - \mu) / \sqrt{\sigma^2 + \epsilon}.
 
 Its VJP, derived in ``docs/layers.md``, is

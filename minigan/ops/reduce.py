@@ -208,11 +208,11 @@ def _finite_max(x, axes):
 
 @primitive(name="logsumexp")
 def _logsumexp(x, *, axes, keepdims):
-    r""":math:`y = \log \sum_i e^{x_i}`, computed as :math:`m + \log\sum_i e^{x_i - m}` with :math:`m = \max_i x_i`.
+    r""":math:`y = \log \sum_i e^{x_i}`, computed as :math:`c + \log\sum_i e^{x_i - c}` with :math:`c = \max_i x_i`.
 
     VJP: :math:`\bar x_i = \bar y\, e^{x_i - y}`, the softmax of ``x``, taken as
-    :math:`e^{x_i - m} / \sum_j e^{x_j - m}`: :math:`x_i - y` would lose every digit that
-    rounding a large :math:`y` loses, and the shift :math:`m` cancels, so it is a constant.
+    :math:`e^{x_i - c} / \sum_j e^{x_j - c}`: :math:`x_i - y` would lose every digit that
+    rounding a large :math:`y` loses, and the shift :math:`c` cancels, so it is a constant.
     """
     xp = array_module(x)
     m = _finite_max(x, axes)

@@ -46,6 +46,8 @@ class Adam(Optimizer):
     maximize : bool, default False
     decoupled_weight_decay : bool, default False
 
+    Notes
+    -----
     State per parameter: ``step``, ``exp_avg`` (:math:`m`), ``exp_avg_sq``
     (:math:`v`) and, with amsgrad, ``max_exp_avg_sq`` (:math:`\hat v`).
 

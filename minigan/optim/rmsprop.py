@@ -42,6 +42,8 @@ class RMSprop(Optimizer):
     centered : bool, default False
     maximize : bool, default False
 
+    Notes
+    -----
     State per parameter: ``step``, ``square_avg`` (:math:`v`), ``momentum_buffer``
     (:math:`b`, when ``momentum > 0``) and ``grad_avg`` (:math:`\bar g`, when centered).
 

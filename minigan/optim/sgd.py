@@ -40,6 +40,8 @@ class SGD(Optimizer):
     maximize : bool, default False
         Ascend the objective instead.
 
+    Notes
+    -----
     State per parameter: ``momentum_buffer`` (when ``momentum != 0``).
 
     References

@@ -64,7 +64,7 @@ DEFAULTS: dict[str, dict] = {
         "minibatch_std": False,   # minibatch std-dev feature in D (ProGAN)
         "self_attention": False,  # SAGAN block in G and D (dcgan)
         "pack": 1,                # PacGAN: D judges `pack` samples at once
-        "dcgan_init": True,       # N(0, 0.02) weights (Radford et al. 2015)
+        "dcgan_init": True,       # N(0, 0.02) weights (Radford et al. 2016)
     },
     "loss": {
         "name": "nonsaturating",  # a loss of minigan.losses.available(); its options join this table

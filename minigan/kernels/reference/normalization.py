@@ -1,12 +1,12 @@
 r"""Standardisation over a set of axes, the core of batch norm and layer norm.
 
-Over the :math:`m` entries of each normalisation group (for batch norm, every
+Over the :math:`\nu` entries of each normalisation group (for batch norm, every
 axis but the channel axis 1):
 
 .. math::
 
-    \mu = \tfrac1m \textstyle\sum_i x_i, \quad
-    \sigma^2 = \tfrac1m \textstyle\sum_i (x_i - \mu)^2, \quad
+    \mu = \tfrac1\nu \textstyle\sum_i x_i, \quad
+    \sigma^2 = \tfrac1\nu \textstyle\sum_i (x_i - \mu)^2, \quad
     \hat x_i = (x_i - \mu) / \sqrt{\sigma^2 + \epsilon},
 
     \bar x = \frac{1}{\sqrt{\sigma^2 + \epsilon}}
@@ -18,14 +18,14 @@ axes as size-1 axes, so they broadcast against ``x``.
 
 Batch norm in training fuses the per-channel affine map into the same pass.
 With :math:`s = 1/\sqrt{\sigma^2 + \epsilon}` per channel and sums over the
-:math:`m` entries of a channel:
+:math:`\nu` entries of a channel:
 
 .. math::
 
     y = \gamma (x - \mu) s + \beta, \qquad
     \bar\beta = \textstyle\sum \bar y, \quad
     \bar\gamma = \textstyle\sum \bar y \hat x, \quad
-    \bar x = \gamma s \bigl(\bar y - \bar\beta / m - \hat x\, \bar\gamma / m\bigr),
+    \bar x = \gamma s \bigl(\bar y - \bar\beta / \nu - \hat x\, \bar\gamma / \nu\bigr),
 
 the standardisation's VJP above with :math:`\bar{\hat x} = \gamma \bar y`.
 """

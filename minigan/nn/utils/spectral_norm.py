@@ -1,8 +1,8 @@
 r"""Spectral normalisation (Miyato et al. 2018): divide a weight by its largest singular value.
 
-For a weight reshaped to a matrix :math:`W \in \mathbb R^{m \times n}` (output
+For a weight reshaped to a matrix :math:`W \in \mathbb R^{d_o \times d_i}` (output
 dimension first), one step of power iteration with persistent vectors
-:math:`u \in \mathbb R^m, v \in \mathbb R^n`,
+:math:`u \in \mathbb R^{d_o}, v \in \mathbb R^{d_i}`,
 
 .. math:: v \leftarrow \frac{W^\top u}{\lVert W^\top u \rVert}, \qquad
           u \leftarrow \frac{W v}{\lVert W v \rVert}, \qquad
@@ -16,6 +16,14 @@ Its gradient, from div, matmul and the recorded weight, is
 
 In eval mode :math:`u, v` are frozen, so :math:`\sigma` is recomputed from
 the current weight but no iteration runs: the layer is deterministic.
+
+What it guarantees: for unit :math:`u, v`, :math:`u^\top W v` never exceeds the
+largest singular value, so :math:`\lVert W_{SN} \rVert_2 \ge 1`, equal to 1
+only once the iteration has converged. That norm is a ``Linear`` layer's
+Lipschitz constant; a convolution's operator norm is at most
+:math:`\sqrt{k_h k_w}` times the norm of its reshaped matrix (each input
+pixel enters at most :math:`k_h k_w` receptive fields), so a normalised
+convolution is not 1-Lipschitz in general (``docs/layers.md``).
 The state dict keys (``weight_orig``, ``weight_u``, ``weight_v``) match PyTorch's.
 """
 
