@@ -75,7 +75,24 @@ def _options(config: dict, section: str) -> dict:
 def build_game(config: dict, data: DataSource) -> Game:
     """The family of ``[game]`` with its networks (initial weights from the default generator) and ``[loss]``."""
     loss = LOSSES.create(config["loss"]["name"], **_options(config, "loss"))
-    return GAMES.create(config["game"]["name"], data, config["model"], loss, **_options(config, "game"))
+    game = GAMES.create(config["game"]["name"], data, config["model"], loss, **_options(config, "game"))
+    _check_batch_norm(game, config["data"]["batch_size"], config["model"]["pack"])
+    return game
+
+
+def _check_batch_norm(game: Game, batch: int, pack: int) -> None:
+    """Batch normalisation estimates each channel's statistics across the batch: from one sample (or one PacGAN
+    pack, for D) they are no batch statistics at all, and a 1x1 feature map has nothing to estimate them from, so
+    refuse that here, before anything is written, rather than fail in the first step."""
+    if batch // pack >= 2:
+        return
+    for name in game.networks:
+        norms = [type(m).__name__ for m in game.network(name).modules() if isinstance(m, (nn.BatchNorm1d,
+                                                                                           nn.BatchNorm2d))]
+        if norms:
+            raise ConfigError(f"data.batch_size = {batch} with model.pack = {pack} gives batches of one, and {name} "
+                              f"has batch normalisation ({norms[0]}), which needs at least 2 samples; raise "
+                              "data.batch_size or turn batch normalisation off")
 
 
 def build_penalty(config: dict) -> Penalty | None:
