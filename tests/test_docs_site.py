@@ -48,6 +48,7 @@ def test_the_nav_names_every_page_and_every_example_has_a_page():
 
 
 def test_docstrings_in_restructuredtext_become_markdown_math():
+    pytest.importorskip("griffe", reason="the docs extra: pip install -e .[docs]")
     convert = load(DOCS / "rst_to_markdown.py", "rst_to_markdown").rst_to_markdown
     text = ("Sigmoid.\n\n    .. math::\n\n        \\sigma(x) = 1 / (1 + e^{-x})\n\n"
             "    Derivative :math:`\\sigma(1 - \\sigma)`, see :func:`~minigan.sigmoid` and ``x``.")
