@@ -182,3 +182,43 @@ def test_a_generator_is_evaluated_through_its_sampling_function_alone():
 
     result = evaluate_generator(perfect, source, n=2500, metrics=["mode_coverage"])
     assert result["metrics"]["mode_coverage"]["modes_covered"] == len(centres)
+
+
+def test_drs_on_the_toy_grid_raises_the_high_quality_fraction_and_loses_no_mode():
+    """A generator that misses no mode but spreads too wide and leaks a background, judged by the exact logit
+    log p_data/p_g: rejection sampling keeps the modes and drops what lies off them."""
+    source = build_data(load_recipe("grid25"))
+    centres, std, background = source.toy.centres, source.toy.std, 0.2
+
+    def sample(n, generator):
+        rng = generator.rng
+        points = centres[rng.integers(0, len(centres), n)] + 3 * std * rng.standard_normal((n, 2))
+        stray = rng.random(n) < background
+        points[stray] = rng.uniform(-3, 3, (stray.sum(), 2))
+        return points.astype(np.float32)
+
+    def log_density(x, scale):
+        d2 = ((np.asarray(x, np.float64)[:, None, :] - centres[None]) ** 2).sum(-1)
+        return np.log(np.exp(-d2 / (2 * (scale * std) ** 2)).mean(1) / (2 * np.pi * (scale * std) ** 2))
+
+    def critic(x):
+        p_g = (1 - background) * np.exp(log_density(x, 3)) + background / 36
+        return log_density(x, 1) - np.log(p_g)
+
+    results = evaluate_generator(sample, source, n=2000, metrics=["mode_coverage", "drs"], seed=0, critic=critic)
+    plain, drs = results["metrics"]["mode_coverage"], results["drs"]["metrics"]["mode_coverage"]
+    assert drs["high_quality_fraction"] > plain["high_quality_fraction"] + 0.3
+    assert drs["modes_covered"] == plain["modes_covered"] == 25
+    assert results["drs"]["calibration"]["real"].endswith("fresh samples of the true distribution")
+
+
+def test_drs_calibrates_on_held_out_digits_never_on_the_training_images():
+    from minigan.metrics.evaluate import _calibration_set
+
+    digits = build_data(load_recipe("dcgan-digits"))
+    real, what = _calibration_set(digits, digits.samples)
+    assert real is digits.unseen and len(real) == 359 and "held-out" in what
+    assert not (real[:, None] == digits.samples[None, :50]).all(axis=(2, 3, 4)).any()  # none is a training image
+    no_split = build_data(apply_overrides(load_recipe("dcgan-digits"), []))
+    no_split.unseen = None
+    assert _calibration_set(no_split, no_split.samples)[1].endswith("(the data has no held-out split)")

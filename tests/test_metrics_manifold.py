@@ -2,9 +2,11 @@
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from minigan.data import ring8
-from minigan.metrics import density_coverage, precision_recall
+from minigan.metrics import density_coverage, manifold, precision_recall
 from minigan.metrics.manifold import kth_neighbour_radii
 
 N = 1000
@@ -55,6 +57,26 @@ def test_a_second_sample_of_the_real_distribution_scores_well(real):
 def test_kth_neighbour_radii_on_a_line():
     points = np.array([[0.0], [1.0], [3.0], [7.0]])
     np.testing.assert_allclose(kth_neighbour_radii(points, 1), [1, 1, 2, 4])
-    np.testing.assert_allclose(kth_neighbour_radii(points, 2, block_size=3), [3, 2, 3, 6])
+    np.testing.assert_allclose(kth_neighbour_radii(points, 2), [3, 2, 3, 6])
     with pytest.raises(ValueError, match="k must be"):
         kth_neighbour_radii(points, 4)
+
+
+@pytest.mark.parametrize("block_elements", [1, 7, 1 << 22])
+@settings(max_examples=10, suppress_health_check=[HealthCheck.function_scoped_fixture])  # the same patch each draw
+@given(n=st.integers(8, 60), dim=st.integers(1, 5), k=st.integers(1, 6), seed=st.integers(0, 2**16))
+def test_a_set_against_itself_keeps_every_tie_on_the_balls_edges(monkeypatch, block_elements, n, dim, k, seed):
+    """Each point's k-th neighbour lies exactly on the edge of its closed ball: no tie may be lost to rounding."""
+    monkeypatch.setattr(manifold, "_BLOCK_ELEMENTS", block_elements)
+    x = np.random.default_rng(seed).standard_normal((n, dim)) * 10.0 ** np.random.default_rng(seed).integers(-3, 4)
+    dc = density_coverage(x, x, k=k)
+    assert dc["density"] == (k + 1) / k and dc["coverage"] == 1.0
+    pr = precision_recall(x, x, k=k)
+    assert pr["precision"] == 1.0 and pr["recall"] == 1.0
+
+
+def test_a_fake_exactly_on_a_balls_edge_is_inside_and_just_beyond_it_is_not():
+    real = np.array([[0.0, 0.0], [0.3, 0.4], [3.0, 3.0], [3.3, 3.4]])   # NND_1 = 0.5 for every point
+    on_edge, beyond = np.array([[-0.3, -0.4]]), np.array([[-0.3, -0.4 - 1e-12]])
+    assert density_coverage(real, on_edge, k=1)["density"] == 1.0
+    assert density_coverage(real, beyond, k=1)["density"] == 0.0

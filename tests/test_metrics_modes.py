@@ -22,6 +22,7 @@ def test_a_hand_built_set_with_five_of_eight_modes_covered(rng):
     result = mode_coverage(samples, toy.centres, toy.std)
     assert len(samples) == 2500 and result["threshold"] == 20
     assert result["modes_covered"] == 5 and result["n_modes"] == 8
+    assert result["modes_with_a_sample"] == 6  # PacGAN's count: mode 5's 15 samples are enough
     assert result["counts"] == counts
     assert result["high_quality_fraction"] == pytest.approx(2415 / 2500)
     q = np.array(counts[:6]) / 2415

@@ -32,3 +32,12 @@ def test_bad_probabilities_are_rejected():
         inception_score(np.ones((10, 3)))
     with pytest.raises(ValueError, match="splits"):
         inception_score(np.eye(3), splits=5)
+
+
+def test_splits_have_the_reference_boundaries_floor_i_n_over_s():
+    """N = 12 in 5 parts: Salimans et al.'s code cuts at 0, 2, 4, 7, 9, 12 (array_split would at 0, 3, 6, 8, 10)."""
+    p = np.full((12, 2), 0.5)
+    p[[2, 3]] = [[1.0, 0.0], [0.0, 1.0]]   # only the second part (samples 2 and 3) is confident and spread
+    scores = [1.0, 2.0, 1.0, 1.0, 1.0]
+    result = inception_score(p, splits=5)
+    assert result["score"] == pytest.approx(np.mean(scores)) and result["std"] == pytest.approx(np.std(scores))

@@ -20,7 +20,10 @@ class DataSource:
     sample (``x_b`` of each batch: the target of a paired task, an image of
     the other domain for an unpaired one), ``shape_b`` is its shape, and
     ``held_out`` holds the task's test ``(inputs, targets)``, images no
-    training batch contains, for pictures and figures.
+    training batch contains, for pictures and figures. ``unseen`` holds real
+    samples of a generative task that no training batch contains (the digits'
+    test split, the photographs' held-out columns), for a score that must not
+    read what D has memorised, or None where the data has no such split.
     """
 
     loader: DataLoader
@@ -31,6 +34,7 @@ class DataSource:
     task: str = ""                              # the image-to-image task ("" for none): see data.task
     shape_b: tuple[int, ...] | None = None
     held_out: tuple[np.ndarray, np.ndarray] | None = None
+    unseen: np.ndarray | None = None
 
     @property
     def samples(self) -> np.ndarray:

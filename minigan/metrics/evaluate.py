@@ -89,7 +89,8 @@ def evaluate_generator(sample: Callable, source: DataSource, n: int = 5000, metr
         results["metrics"].update(_class_metrics(classes, source, fake, given, given_samples, condition, features,
                                                  probabilities))
     if "drs" in names:
-        results["drs"] = _rejection_sampling(sample, critic, real, n, seed, source.loader.batch_size)
+        results["drs"] = _rejection_sampling(sample, critic, *_calibration_set(source, real), n, seed,
+                                             source.loader.batch_size)
         accepted = results["drs"].pop("samples", None)
         if accepted is not None and len(accepted) >= MIN_DRS_SAMPLES:
             results["drs"]["metrics"] = score_samples(accepted, real, quality, seed, source.toy, features,
@@ -145,8 +146,22 @@ def score_samples(fake, real, names, seed: int = 0, toy=None, features: Callable
     return {name: metric_fns[name]() for name in names}
 
 
-def _rejection_sampling(sample, critic, real, n, seed, batch_size) -> dict:
-    """DRS with D's logit recalibrated on real vs generated samples; the accepted samples under ``samples``."""
+def _calibration_set(source: DataSource, real: np.ndarray) -> tuple[np.ndarray, str]:
+    """Real samples to calibrate D on, and what they are: never the training images D has memorised if avoidable.
+
+    On the training images a trained D separates real from generated far better than on images it never saw
+    (on a dcgan-digits run: AUC 0.94 against 0.69), so a calibration there makes DRS reject good samples.
+    """
+    if source.kind == "toy":
+        return real, f"{len(real)} fresh samples of the true distribution"
+    if source.unseen is not None:
+        return source.unseen, f"{len(source.unseen)} held-out real images, never in a training batch"
+    return real, f"{len(real)} training images (the data has no held-out split)"
+
+
+def _rejection_sampling(sample, critic, real, calibrated_on, n, seed, batch_size) -> dict:
+    """DRS with D's logit recalibrated on ``real`` against as many generated samples; the accepted samples under
+    ``samples``."""
     if critic is None:
         return {"skipped": "no discriminator that scores single samples (it judges packs or needs labels)"}
     z_source = mg.Generator(seed + 2)
@@ -158,7 +173,8 @@ def _rejection_sampling(sample, critic, real, n, seed, batch_size) -> dict:
     scale, offset = _calibrate(raw_logit(real[:n]), raw_logit(proposals(min(n, len(real)))))
     result = discriminator_rejection_sampling(proposals, lambda x: scale * raw_logit(x) + offset, n, seed=seed)
     return {"samples": result.samples, "acceptance_rate": result.acceptance_rate, "n_proposed": result.n_proposed,
-            "n_accepted": len(result.samples), "calibration": {"scale": scale, "offset": offset}}
+            "n_accepted": len(result.samples),
+            "calibration": {"scale": scale, "offset": offset, "real": calibrated_on}}
 
 
 def _in_batches(critic: Callable, batch_size: int) -> Callable[[np.ndarray], np.ndarray]:
@@ -233,7 +249,10 @@ def _rows(features: str | None) -> list[tuple[str, str, Callable[[dict], str]]]:
     fd, fd_inf, score = (("FID", "FID∞", "Inception Score") if inception
                          else ("Fréchet distance", "FD∞", "Inception-style score"))
     return [
-        ("mode_coverage", "modes covered", lambda r: f"{r['modes_covered']} / {r['n_modes']}"),
+        ("mode_coverage", "modes covered (at least 20 per 2,500 samples)",
+         lambda r: f"{r['modes_covered']} / {r['n_modes']}"),
+        ("mode_coverage", "modes with a sample (PacGAN's count)",
+         lambda r: f"{r['modes_with_a_sample']} / {r['n_modes']}"),
         ("mode_coverage", "high-quality fraction (within 3 std)", lambda r: f"{r['high_quality_fraction']:.3f}"),
         ("mode_coverage", "KL(mode histogram ‖ uniform)", lambda r: f"{r['kl_uniform']:.4f}"),
         ("mmd", "MMD² (Gaussian kernel, median bandwidth)", lambda r: f"{r['mmd2']:.3g}"),
@@ -293,7 +312,8 @@ def _drs_line(drs: dict) -> str:
         return f"DRS skipped: {drs['skipped']}"
     return (f"DRS: {drs['n_accepted']} samples accepted of {drs['n_proposed']} proposed "
             f"({100 * drs['acceptance_rate']:.1f}%); D's logit recalibrated as "
-            f"{drs['calibration']['scale']:.3g}·D {drs['calibration']['offset']:+.3g}")
+            f"{drs['calibration']['scale']:.3g}·D {drs['calibration']['offset']:+.3g} "
+            f"on {drs['calibration'].get('real', 'real samples')}")
 
 
 def write_eval_json(results: dict, path) -> Path:

@@ -5,7 +5,9 @@ r"""The Inception-style score: confident class predictions, spread over all clas
 
 computed on each of ``splits`` disjoint parts of the samples (with that
 part's own marginal p(y)) and reported as mean and standard deviation over
-parts, as Salimans et al. do. It lies between 1 (every prediction equal to the
+parts, as Salimans et al. do. Part i holds samples
+:math:`\lfloor iN/s \rfloor` to :math:`\lfloor (i+1)N/s \rfloor - 1`, the boundaries of their
+code, so the same probabilities give the same parts and the same score. It lies between 1 (every prediction equal to the
 marginal) and the number of classes (confident predictions, classes used
 equally). Named "Inception Score" only with Inception-v3's probabilities; with
 the digits classifier it is the "Inception-style score (digits classifier)",
@@ -34,7 +36,8 @@ def inception_score(probabilities, splits: int = 10) -> dict:
         raise ValueError(f"inception_score: expected probabilities (N, K) with rows summing to 1, got shape {p.shape}")
     if not 1 <= splits <= len(p):
         raise ValueError(f"inception_score: splits must be between 1 and N = {len(p)}, got {splits}")
-    scores = [np.exp(_mean_kl_to_marginal(part)) for part in np.array_split(p, splits)]
+    bounds = [i * len(p) // splits for i in range(splits + 1)]  # as Salimans et al.'s code splits
+    scores = [np.exp(_mean_kl_to_marginal(p[start:stop])) for start, stop in zip(bounds, bounds[1:])]
     return {"score": float(np.mean(scores)), "std": float(np.std(scores)), "splits": splits, "n_generated": len(p)}
 
 

@@ -23,13 +23,15 @@ def build_data(config: dict) -> DataSource:
         toy = datasets.toy(name)
         points = toy.sample(50_000, np.random.default_rng(seed))  # a fixed training set, like an image dataset
         return DataSource(_loader(points, None, config), (toy.dim,), "toy", name, toy)
+    unseen = None
     if name == "digits":
-        images = datasets.digits("train")
+        images, unseen = datasets.digits("train"), datasets.digits("test").images
     elif name == "photos" and c["task"]:
         return _image_task(config)
     elif name == "photos":  # always RGB: data.channels is image_folder's
         try:
             images = datasets.photos("train", size=c["image_size"] or 32)
+            unseen = datasets.photos("test", size=c["image_size"] or 32).images
         except ValueError as error:  # a crop size that does not fit
             raise ConfigError(f"data.image_size = {c['image_size']}: {error}") from None
     elif name in ("mnist", "fashion_mnist"):
@@ -43,7 +45,7 @@ def build_data(config: dict) -> DataSource:
     else:
         raise ConfigError(f"unknown data.name {name!r}; choose from digits, mnist, fashion_mnist, image_folder, "
                           f"photos, {', '.join(datasets.TOYS)}")
-    return DataSource(_loader(images.images, images.labels, config), images.shape, "image", name)
+    return DataSource(_loader(images.images, images.labels, config), images.shape, "image", name, unseen=unseen)
 
 
 def _image_task(config: dict) -> DataSource:
