@@ -26,7 +26,7 @@ listed before it; names on one line share a layer::
     games           one GAN family per module: named networks, players, objectives
     train           the trainer, checkpoints, recipes, config, logging
     testing         gradcheck, gradgradcheck, hypothesis strategies (no library module imports it)
-    runner, cli, bench, __main__    a run on disk, the ``minigan`` command, benchmarks
+    runner, cli, bench, sweep, __main__    a run on disk, the ``minigan`` command, benchmarks, sweeps
 
 This package itself re-exports autograd, ops and serialization and carries nn,
 optim and losses as attributes, so importing ``minigan`` counts as importing the

@@ -1,4 +1,4 @@
-"""The ``minigan`` command: train, recipes, sample, interpolate, eval, bench.
+"""The ``minigan`` command: train, recipes, sample, interpolate, eval, bench, sweep.
 
 Errors have one boundary, :func:`main`:
 
@@ -224,6 +224,31 @@ def _held_out_table(results: dict) -> str:
     return "\n".join(lines)
 
 
+def _sweep(args) -> None:
+    from minigan import sweep
+
+    if args.list:
+        if args.spec:
+            raise UsageError("sweep: --list takes no SPEC")
+        descriptions = sweep.describe_specs()
+        width = max(map(len, descriptions))
+        for name, text in descriptions.items():
+            print(f"{name:<{width}}  {text}")
+        return
+    if not args.spec:
+        raise UsageError("sweep: name a SPEC (see `minigan sweep --list`) or give the path of a sweep .toml file")
+    if args.scheduler and args.workers:
+        raise UsageError("sweep: --workers sizes the local cluster; with --scheduler the cluster's workers run "
+                         "the trials")
+    spec = sweep.load_spec(args.spec)  # every trial's configuration checked before anything runs
+    out = Path(args.out or f"sweeps/{spec.name}")
+    records = sweep.run_sweep(spec, out, scheduler=args.scheduler, workers=args.workers, progress=not args.quiet)
+    figures = sweep.write_figures(spec, records, out)
+    print(sweep.ranked_table(spec, records))
+    print(f"\nThe sweep is in {out}/: results.jsonl and results.csv (one record per trial), trials/<id>/ "
+          "(each trial's run)" + (f", {', '.join(figures)}" if figures else ""))
+
+
 def _parser() -> argparse.ArgumentParser:
     p = _Parser(prog="minigan", description="GANs from scratch in NumPy.")
     p.add_argument("--debug", action="store_true", help="show the traceback of an error (or set MINIGAN_DEBUG=1)")
@@ -268,6 +293,16 @@ def _parser() -> argparse.ArgumentParser:
     e.add_argument("--seed", type=at_least(0), default=0)
     e.set_defaults(run=_eval)
 
+    w = sub.add_parser("sweep", help="many short trainings on Dask, ranked by their metrics")
+    w.add_argument("spec", nargs="?", help="a shipped sweep (see --list) or the path of a sweep .toml file")
+    w.add_argument("--list", action="store_true", help="list the shipped sweeps")
+    w.add_argument("--scheduler", metavar="ADDRESS",
+                   help="a running Dask scheduler, e.g. tcp://scheduler-host:8786 (default: a local cluster)")
+    w.add_argument("--workers", type=at_least(1), help="local worker processes (default: one per core)")
+    w.add_argument("--out", help="sweep folder (default: sweeps/SPEC); running again resumes it")
+    w.add_argument("--quiet", action="store_true", help="no progress bar")
+    w.set_defaults(run=_sweep)
+
     from minigan import bench
 
     b = sub.add_parser("bench", help="time training steps against PyTorch")
@@ -284,9 +319,10 @@ def _user_errors() -> tuple[type[BaseException], ...]:
     from minigan.registry import ConfigError
     from minigan.runner import RunFolderError
     from minigan.serialization import CheckpointError, LogError
+    from minigan.sweep import SweepError
 
     return (UsageError, ConfigError, CheckpointError, LogError, MetricError, RunFolderError, SettingError,
-            BenchUsageError, OSError, MemoryError)
+            BenchUsageError, SweepError, OSError, MemoryError)
 
 
 def _describe(err: BaseException) -> str:
