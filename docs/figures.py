@@ -3,10 +3,12 @@
     python docs/figures.py                 # the examples' figures (a few minutes)
     python docs/figures.py --recipes       # and the recipes' pictures (hours: one training run each)
     python docs/figures.py --recipes ring8 dcgan-digits   # only these recipes
+    python docs/figures.py --sweeps        # and the sweeps' figures (minutes to hours each)
 
 Each example writes its figures into ``docs/images/examples``; each recipe is
 trained with its own settings by ``minigan train`` and its picture copied
-into ``docs/images``. Nothing in the documentation is drawn by hand.
+into ``docs/images``; each sweep is run by ``minigan sweep`` and its figure
+copied into ``docs/images/sweeps``. Nothing in the documentation is drawn by hand.
 """
 
 import argparse
@@ -31,6 +33,9 @@ RECIPE_PICTURES = {
     "sagan-photos-attention.png": ("sagan-photos", "attention.png"),
 }
 
+# docs/images/sweeps picture -> (sweep, the file of its sweep folder)
+SWEEP_PICTURES = {"losses-ring8.png": ("losses-ring8", "metric_vs_loss.name.png")}
+
 
 def run(command: list[str]) -> float:
     print("+", " ".join(command), flush=True)
@@ -43,6 +48,8 @@ def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--recipes", nargs="*", metavar="RECIPE",
                         help="also train the recipes behind the docs' pictures (all of them when none is named)")
+    parser.add_argument("--sweeps", nargs="*", metavar="SWEEP",
+                        help="also run the sweeps behind the docs' sweep figures (all of them when none is named)")
     parser.add_argument("--runs", type=Path, default=ROOT / "runs", help="where the recipes' runs go (default runs/)")
     args = parser.parse_args(argv)
 
@@ -50,6 +57,11 @@ def main(argv=None) -> None:
         seconds = run([sys.executable, str(script)])
         print(f"{script.name}: {seconds:.0f} s", flush=True)
 
+    if args.sweeps is not None:
+        for picture, (sweep, source) in SWEEP_PICTURES.items():
+            if not args.sweeps or sweep in args.sweeps:
+                run(["minigan", "sweep", sweep, "--out", str(ROOT / "sweeps" / sweep)])
+                shutil.copyfile(ROOT / "sweeps" / sweep / source, IMAGES / "sweeps" / picture)
     if args.recipes is None:
         return
     wanted = set(args.recipes) or {recipe for recipe, _ in RECIPE_PICTURES.values()}

@@ -29,6 +29,9 @@ def test_every_picture_in_the_docs_is_drawn_by_an_example_or_a_recipe():
         assert picture.name in figures.RECIPE_PICTURES, f"{picture.name}: no recipe draws it"
     for picture in (DOCS / "images" / "examples").glob("*.png"):
         assert picture.stem.split("-")[0] in examples, f"{picture.name}: no example draws it"
+    for picture in (DOCS / "images" / "sweeps").glob("*.png"):
+        assert picture.name in figures.SWEEP_PICTURES, f"{picture.name}: no sweep draws it"
+    assert {p.parent.name for p in (DOCS / "images").rglob("*.png")} <= {"images", "examples", "sweeps"}
     assert {recipe for recipe, _ in figures.RECIPE_PICTURES.values()} <= {
         toml.stem for toml in (ROOT / "minigan" / "train" / "recipes").glob("*.toml")}
 

@@ -74,7 +74,8 @@ def _client(scheduler: str | None, workers: int | None):
         # its HTTP server (on 127.0.0.1) takes another port when 8787 is taken: no news worth a warning
         warnings.filterwarnings("ignore", message="Port .* is already in use")
         cluster = distributed.LocalCluster(n_workers=workers or _cores(), threads_per_worker=1, processes=True,
-                                           host="127.0.0.1", dashboard_address=None, silence_logs=logging.ERROR)
+                                           host="127.0.0.1", dashboard_address=None,
+                                           silence_logs=logging.CRITICAL)  # a trial's error is in its record
     try:
         return distributed.Client(cluster), cluster
     except BaseException:
