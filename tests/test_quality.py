@@ -10,7 +10,7 @@ import pytest
 
 import minigan as mg
 from minigan.data import digits
-from minigan.metrics import (label_accuracy, latent_recovery, load_digits_classifier, mode_coverage,
+from minigan.metrics import (frechet_distance, label_accuracy, latent_recovery, load_digits_classifier, mode_coverage,
                              nearest_neighbour_accuracy, normalized_mutual_information, reconstruction_error)
 from minigan.runner import evaluate_game, photo_scores
 from minigan.train import config as cfg
@@ -38,11 +38,12 @@ def toy_scores(recipe: str, seed: int) -> dict:
     return mode_coverage(samples, trainer.data.toy.centres, trainer.data.toy.std)
 
 
-@pytest.mark.parametrize("seed", [0, 1, 2])
-def test_ring8_covers_the_modes_with_high_quality_samples(seed):
+@pytest.mark.parametrize("seed", [0, 1, 2, 3, 4])
+def test_ring8_covers_every_mode_with_high_quality_samples(seed):
+    """PacGAN (Lin et al. 2018, Table 1) reports 7.9 of 8 modes and 95.6% high-quality samples on this ring."""
     scores = toy_scores("ring8", seed)
     print(f"ring8 seed {seed}: {scores}")
-    assert scores["modes_covered"] >= 7 and scores["high_quality_fraction"] >= 0.8, scores
+    assert scores["modes_covered"] == 8 and scores["high_quality_fraction"] >= 0.94, scores
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
@@ -64,6 +65,45 @@ def test_dcgan_digits_are_recognisable_and_diverse():
     print(f"dcgan-digits: confident {confident.mean():.3f}, class shares {shares.min():.3f}-{shares.max():.3f}")
     assert confident.mean() >= 0.8, confident.mean()
     assert shares.min() > 0 and shares.max() <= 0.2, shares
+
+
+HELD_OUT = len(digits("test"))  # 359: the generated samples are scored at the count of real held-out digits
+
+
+@functools.cache
+def digit_references():
+    """A logistic regression fit on the pixels of the train split, and the bundled classifier's features of it."""
+    from sklearn.linear_model import LogisticRegression
+
+    train = digits("train")
+    regression = LogisticRegression(max_iter=5000).fit(train.images.reshape(len(train), -1), train.labels)
+    return regression, load_digits_classifier().features(train.images)
+
+
+def held_out_scores(images: np.ndarray) -> dict:
+    """The Fréchet distance to the train split (features of the bundled classifier; the mean over disjoint sets of
+    359 images), the share of images the logistic regression labels with a probability above 0.8, and the share
+    of the class it labels most often."""
+    regression, train_features = digit_references()
+    features = load_digits_classifier().features(images)
+    fds = [frechet_distance(features[i:i + HELD_OUT], train_features) for i in range(0, len(images), HELD_OUT)]
+    probabilities = regression.predict_proba(images.reshape(len(images), -1))
+    shares = np.bincount(probabilities.argmax(axis=1), minlength=10) / len(images)
+    return {"fd": float(np.mean(fds)), "confident": float((probabilities.max(axis=1) > 0.8).mean()),
+            "largest_class": float(shares.max())}
+
+
+@pytest.mark.parametrize("seed", [pytest.param(0, marks=pytest.mark.xfail(strict=True, reason=(
+    "measured: Fréchet distance 0.346 against at most 2 x 0.189, but a confident label for 0.822 of the samples "
+    "against at least 0.903 - 0.05")))])
+def test_dcgan_digits_score_like_held_out_digits(seed):
+    """At the held-out count, within twice the real test digits' Fréchet distance, and labelled confidently at
+    most 5 points less often than they are: the target the recipe does not reach yet."""
+    real = held_out_scores(digits("test").images)
+    fake = held_out_scores(trained("dcgan-digits", seed).game.sample(5 * HELD_OUT, mg.Generator(1000 + seed)))
+    print(f"dcgan-digits seed {seed}: " + ", ".join(f"{k} {v:.3f} (real {real[k]:.3f})" for k, v in fake.items()))
+    assert fake["fd"] <= 2 * real["fd"] and fake["confident"] >= real["confident"] - 0.05, (fake, real)
+    assert fake["largest_class"] <= 0.2, fake
 
 
 def game_frechet(game, seed: int) -> float:

@@ -156,7 +156,7 @@ def test_trials_run_on_the_workers_of_a_scheduler_given_by_address(tmp_path):
 
 def test_every_shipped_spec_builds_its_trials():
     names = spec_names()
-    assert {"losses-ring8", "losses-grid25", "losses-digits", "tune-dcgan-digits"} <= set(names)
+    assert {"losses-ring8", "losses-grid25", "losses-digits", "tune-ring8", "tune-dcgan-digits"} <= set(names)
     for name in names:
         spec = load_spec(name)
         assert spec.trials and len({t.id for t in spec.trials}) == len(spec.trials)
@@ -170,6 +170,8 @@ def test_a_bad_key_names_the_trial_and_key(tmp_path):
         tiny(tmp_path, '"loss.name" = ["hinge"]\n"optim.g_lrr" = [0.1]')
     with pytest.raises(ConfigError, match=r"trial train\.seed=-1: .*train\.seed must be in"):
         tiny(tmp_path, '"train.seed" = [0, -1]')
+    with pytest.raises(ConfigError, match=r"trial loss\.name=began: .*only game 'began'"):  # D gives no energy
+        tiny(tmp_path, '"loss.name" = ["hinge", "began"]')
 
 
 def test_random_draws_are_seeded_and_crossed_with_the_grid(tmp_path):

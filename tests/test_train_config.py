@@ -27,7 +27,7 @@ def test_every_promised_recipe_ships_and_is_complete():
 def test_a_component_owns_its_keys_and_choosing_another_brings_its_own():
     lsgan = cfg.apply_overrides(cfg.load_recipe("ring8"), ["loss.name=lsgan", "loss.a=-1", "loss.b=1", "loss.c=0"])
     assert lsgan["loss"] == {"name": "lsgan", "a": -1.0, "b": 1.0, "c": 0.0}
-    smoothed = cfg.apply_overrides(cfg.load_recipe("ring8"), ["loss.real_label=0.9"])
+    smoothed = cfg.apply_overrides(cfg.load_recipe("grid25"), ["loss.real_label=0.9"])
     assert smoothed["loss"] == {"name": "nonsaturating", "real_label": 0.9}
     assert cfg.apply_overrides(smoothed, ["loss.name=minimax"])["loss"] == {"name": "minimax", "real_label": 0.9}
     assert cfg.apply_overrides(smoothed, ["loss.name=hinge"])["loss"] == {"name": "hinge"}
@@ -85,10 +85,11 @@ def test_an_integer_is_accepted_for_a_float_key_and_lists_parse():
     ("model.name=resnet", "model.name must be one of dcgan, mlp"),
     ("data.name=cifar", "data.name must be one of digits,"),
     ("train.eval_samples=1", r"train.eval_samples must be in \[2, inf\)"),
+    ("loss.name=began", "loss.name = 'began' reads what only game 'began''s discriminator gives"),
 ])
 def test_bad_overrides_are_named(override, message):
     with pytest.raises(cfg.ConfigError, match=message):
-        cfg.apply_overrides(cfg.load_recipe("ring8"), [override])
+        cfg.apply_overrides(cfg.load_recipe("grid25"), [override])
 
 
 def test_unknown_recipe_lists_the_available_ones():

@@ -31,7 +31,7 @@ from minigan.losses import AdversarialLoss
 from minigan.models import dcgan_init_
 from minigan.registry import ConfigError, Registry
 
-__all__ = ["GAMES", "Game", "Objective", "Player", "evaluating"]
+__all__ = ["GAMES", "Game", "Objective", "Player", "evaluating", "check_loss_fits"]
 
 GAMES = Registry("game")
 CHUNK = 1000  # samples per forward pass when sampling
@@ -74,6 +74,14 @@ class Objective:
     after_step: Callable[[], dict] | None = None
 
 
+def check_loss_fits(game: str, loss: str, loss_game: str | None) -> None:
+    """Raise :class:`ConfigError` if loss ``loss`` reads what only game ``loss_game``'s discriminator gives
+    (an energy, a reconstruction, class probabilities) and ``game`` is another family."""
+    if loss_game not in (None, game):
+        raise ConfigError(f"loss.name = {loss!r} reads what only game {loss_game!r}'s discriminator gives; "
+                          f"game {game!r} cannot use it: set game.name = {loss_game!r}, or choose another loss")
+
+
 @contextlib.contextmanager
 def evaluating(module: nn.Module):
     """Context: ``module`` in eval mode with no graph recorded; its former mode restored afterwards."""
@@ -110,7 +118,7 @@ class Game:
     def __init__(self, data: DataSource, model: dict, loss: AdversarialLoss):
         self.data, self.model, self.loss = data, model, loss
         self.latent_dim = model["latent_dim"]
-        self._check_loss()
+        check_loss_fits(self.name, loss.name, loss.game)
         self._check_data()
         built = self.build()
         if tuple(built) != self.networks:
@@ -120,12 +128,6 @@ class Game:
                 network.apply(dcgan_init_)
             setattr(self, name, network)
         self.averaged: dict[str, nn.Module] = {}  # sampling copies by network name, kept by the trainer
-
-    def _check_loss(self) -> None:
-        if self.loss.game not in (None, self.name):
-            raise ConfigError(f"loss.name = {self.loss.name!r} reads what only game {self.loss.game!r}'s "
-                              f"discriminator gives; game {self.name!r} cannot use it: set game.name = "
-                              f"{self.loss.game!r}, or choose another loss")
 
     def _check_data(self) -> None:
         if self.data.task and self.pairs is None:

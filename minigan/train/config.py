@@ -25,6 +25,7 @@ from pathlib import Path
 
 from minigan import data as datasets
 from minigan.games import GAMES
+from minigan.games.base import check_loss_fits
 from minigan.games.networks import ARCHITECTURES
 from minigan.losses import LOSSES, PENALTIES
 from minigan.registry import ConfigError, Registry, check_range
@@ -219,6 +220,7 @@ def _check_together(config: dict) -> None:
     """The constraints between keys, each valid on its own."""
     if config["data"]["task"] and config["data"]["name"] != "photos":
         raise ConfigError(f"data.task = {config['data']['task']!r} is a task on the photos; set data.name = 'photos'")
+    check_loss_fits(config["game"]["name"], config["loss"]["name"], LOSSES.get(config["loss"]["name"]).game)
     batch, pack = config["data"]["batch_size"], config["model"]["pack"]
     if batch % pack:
         raise ConfigError(f"data.batch_size = {batch} must be a multiple of model.pack = {pack} "
