@@ -174,6 +174,27 @@ def test_a_bad_key_names_the_trial_and_key(tmp_path):
         tiny(tmp_path, '"loss.name" = ["hinge", "began"]')
 
 
+def test_an_evaluation_the_data_cannot_have_stops_the_sweep_before_any_training(tmp_path):
+    spec = TINY.format(grid='"train.seed" = [0]')
+    for text, message in ((spec.replace('metrics = ["mode_coverage"]', 'metrics = ["fd"]'),
+                           r"eval\.metrics: 'fd' cannot be computed on ring8; choose from mode_coverage"),
+                          (spec.replace('rank = ["mode_coverage', 'rank = ["mmd'),
+                           r"rank: 'mmd\.high_quality_fraction' is not a metric this sweep evaluates")):
+        path = tmp_path / "evaluation.toml"
+        path.write_text(text)
+        with pytest.raises(ConfigError, match=r"trial train\.seed=0: " + message):
+            load_spec(str(path))
+
+
+def test_a_key_with_list_values_is_swept_and_drawn_as_categories(tmp_path, cluster):
+    spec = tiny(tmp_path, '"model.g_hidden" = [[16], [16, 16]]')
+    assert [t.config["model"]["g_hidden"] for t in spec.trials] == [[16], [16, 16]]
+    records = run_sweep(spec, tmp_path / "sweep", scheduler=cluster, progress=False)
+    assert [r["status"] for r in records] == ["done", "done"], records
+    figures = write_figures(spec, records, tmp_path / "sweep")
+    assert figures["metric_vs_model.g_hidden.png"].read_bytes().startswith(b"\x89PNG")
+
+
 def test_random_draws_are_seeded_and_crossed_with_the_grid(tmp_path):
     path = tmp_path / "random.toml"
     path.write_text(TINY.format(grid=FOUR) + '[random]\nsamples = 3\nseed = 7\n"optim.g_lr" = '

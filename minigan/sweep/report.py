@@ -82,12 +82,15 @@ def _file_name(key: str) -> str:
 def plot_metric_vs_key(spec: Spec, records: list[dict], key: str, path) -> Path:
     """The rank metric of each done trial against its value of ``key`` (points), and their mean (line or bars).
 
-    Strings and booleans are categories in the order of the spec; numbers lie
+    Strings, booleans and lists are categories in the order of the spec; numbers lie
     on a linear axis, or a logarithmic one when they span a factor of 20 or more.
     """
     plt = _pyplot()
     metric = spec.rank[0]
-    values = list(dict.fromkeys(t.swept.get(key) for t in spec.trials))
+    values = []  # in the spec's order; a value may be a list (model.g_hidden), which no dict can key
+    for t in spec.trials:
+        if t.swept.get(key) not in values:
+            values.append(t.swept.get(key))
     points = [(r["swept"].get(key), rank_value(r, metric)) for r in records if r["status"] == "done"]
     points = [(x, y) for x, y in points if _finite(y)]
     fig, ax = plt.subplots(figsize=(max(5.0, 0.8 * len(values) + 2), 3.6))

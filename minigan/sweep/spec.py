@@ -20,8 +20,9 @@ A spec is a TOML file, or the name of a shipped one (``minigan/sweep/specs/``)::
     seed = 0
 
 Every trial's configuration is built with :func:`minigan.train.config.apply_overrides`
-when the spec is loaded, so a bad key or value is a :class:`ConfigError`
-naming the trial before anything runs.
+when the spec is loaded, and its evaluation checked against its data, so a
+bad key or value, a metric its data has not, or a rank metric that is not
+evaluated is a :class:`ConfigError` naming the trial before anything runs.
 """
 
 from __future__ import annotations
@@ -37,6 +38,8 @@ from pathlib import Path
 
 import numpy as np
 
+from minigan.data import TOYS
+from minigan.metrics.evaluate import CLASS_METRICS, IMAGE_METRICS, TOY_METRICS
 from minigan.registry import ConfigError
 from minigan.train import config as cfg
 
@@ -176,6 +179,23 @@ def _points(data: dict, label: str) -> tuple[list[str], list[dict]]:
     return keys, points
 
 
+def _check_evaluation(config: dict, metrics: list | None, rank: str) -> None:
+    """Raise :class:`ConfigError` if the trial's data has not all of ``metrics``, or ``rank`` is not among them.
+
+    Checked by the kind of data alone (toy or image); what a family adds or an image lacks shows when the
+    trial is evaluated, in its record.
+    """
+    data = config["data"]["name"]
+    kind_metrics = TOY_METRICS if data in TOYS else IMAGE_METRICS + CLASS_METRICS
+    if unknown := [m for m in metrics or () if m not in kind_metrics]:
+        raise ConfigError(f"eval.metrics: {', '.join(map(repr, unknown))} cannot be computed on {data}; "
+                          f"choose from {', '.join(kind_metrics)}")
+    ranked = [m for m in metrics or kind_metrics if m != "drs"]  # DRS is reported beside the metrics
+    if rank.split(".")[0] not in ranked:
+        raise ConfigError(f"rank: {rank!r} is not a metric this sweep evaluates; rank by one of "
+                          f"{', '.join(ranked)} (metric.field)")
+
+
 def _rank(data: dict, label: str) -> tuple[str, str]:
     rank = data.get("rank")
     if (not isinstance(rank, list) or len(rank) != 2 or not isinstance(rank[0], str) or not rank[0]
@@ -240,6 +260,7 @@ def load_spec(name: str, overrides: dict | None = None) -> Spec:
             if recipe not in recipes:
                 recipes[recipe] = cfg.load_recipe(recipe)
             config = cfg.apply_overrides(recipes[recipe], given)
+            _check_evaluation(config, eval_settings[1], rank[0])
         except ConfigError as err:
             raise ConfigError(f"{label}: trial {trial_name}: {err}") from None
         tid = trial_id(recipe, given, eval_settings)
