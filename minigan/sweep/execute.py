@@ -9,7 +9,9 @@ Layout of a sweep folder::
     best.png             the samples of the best trials
 
 Running the same spec into the same folder again skips the trials recorded
-as done and runs the others (failed ones included).
+as done and runs the others (failed ones included). A search (``[optuna]``)
+gives Optuna every recorded trial of its settings, done or failed, and runs
+the rest of its ``trials``.
 """
 
 from __future__ import annotations
@@ -24,8 +26,9 @@ from pathlib import Path
 from tqdm import tqdm
 
 from minigan.serialization import append_jsonl, atomic_path, read_jsonl
-from minigan.sweep.spec import Spec, load_spec
-from minigan.sweep.trial import failed_record, one_line, run_trial
+from minigan.sweep.search import Proposer
+from minigan.sweep.spec import Spec, Trial, load_spec
+from minigan.sweep.trial import failed_record, one_line, rank_value, run_trial
 
 __all__ = ["SweepError", "run_sweep", "latest_records", "rank_value", "flat_metrics", "write_csv", "CONNECT_TIMEOUT"]
 
@@ -50,6 +53,14 @@ def _distributed():
     except ImportError:
         raise SweepError("minigan sweep needs dask: pip install 'minigan[sweep]'") from None
     return distributed
+
+
+def _proposer(spec: Spec, records: list[dict]) -> Proposer:
+    try:
+        import optuna  # noqa: F401
+    except ImportError:
+        raise SweepError("an [optuna] sweep needs optuna: pip install 'minigan[sweep]'") from None
+    return Proposer(spec, records)
 
 
 def _cores() -> int:
@@ -88,16 +99,6 @@ def latest_records(path) -> dict[str, dict]:
     return {record["id"]: record for record in read_jsonl(path) if "id" in record}
 
 
-def rank_value(record: dict, path: str):
-    """The metric at ``path`` (``"mode_coverage.high_quality_fraction"``) of a record, or None."""
-    value = record.get("metrics") or {}
-    for part in path.split("."):
-        if not isinstance(value, dict) or part not in value:
-            return None
-        value = value[part]
-    return value if isinstance(value, (int, float)) and not isinstance(value, bool) else None
-
-
 def flat_metrics(record: dict) -> dict:
     """``{"metric.field": number}`` of a record's metrics, sample counts left out."""
     flat = {}
@@ -132,6 +133,11 @@ def _cell(value) -> str:
     return "" if value is None else f"{value:.6g}" if isinstance(value, float) else str(value)
 
 
+def _payload(t: Trial) -> dict:
+    return {"id": t.id, "name": t.name, "swept": t.swept, "overrides": t.overrides, "recipe": t.recipe,
+            "config": t.config}
+
+
 def run_sweep(spec, out, scheduler: str | None = None, workers: int | None = None, progress: bool = True,
               trial_function=run_trial) -> list[dict]:
     """Run every trial of ``spec`` not yet done in folder ``out``; the record of each trial, in the spec's order.
@@ -144,6 +150,11 @@ def run_sweep(spec, out, scheduler: str | None = None, workers: int | None = Non
     whose worker dies is run again once; if that worker dies too, the trial
     is recorded as failed. ``trial_function`` replaces :func:`run_trial`
     (same arguments and record).
+
+    A search (an ``[optuna]`` spec) keeps one trial in flight per worker
+    thread and asks Optuna for the next as each finishes
+    (:class:`~minigan.sweep.search.Proposer`); its records come in the
+    order they were made, those of earlier runs first.
     """
     if not isinstance(spec, Spec):
         spec = load_spec(spec)
@@ -151,34 +162,56 @@ def run_sweep(spec, out, scheduler: str | None = None, workers: int | None = Non
     (out / "trials").mkdir(parents=True, exist_ok=True)
     results = out / RESULTS
     latest = latest_records(results)
-    todo = [t for t in spec.trials if latest.get(t.id, {}).get("status") != "done"]
-    if todo:
+    proposer = None if spec.search is None else _proposer(spec, list(latest.values()))
+    first = [t for t in spec.trials if latest.get(t.id, {}).get("status") != "done"]
+    finished = len(spec.trials) - len(first) if proposer is None else len(proposer.records)
+    if first or proposer is not None and not proposer.exhausted:
         client, cluster = _client(scheduler, workers)
-        distributed = _distributed()
         try:
-            futures = {}
-            for t in todo:
-                trial = {"id": t.id, "name": t.name, "swept": t.swept, "overrides": t.overrides, "recipe": t.recipe,
-                         "config": t.config}
-                future = client.submit(trial_function, trial, str((out / "trials" / t.id).resolve()),
-                                       spec.eval_n, spec.eval_metrics, spec.eval_seed, 1,
-                                       key=f"trial-{t.id}", retries=1, pure=False)
-                futures[future] = trial
-            with tqdm(total=len(spec.trials), initial=len(spec.trials) - len(todo), disable=not progress,
-                      desc=spec.name, unit="trial", dynamic_ncols=True) as bar:
-                for future in distributed.as_completed(futures):
-                    try:
-                        record = future.result()
-                    except Exception as err:  # noqa: BLE001 - the worker died twice, or the task was lost
-                        record = failed_record(futures[future], one_line(err))
-                    append_jsonl(results, record)
-                    latest[record["id"]] = record
-                    bar.update(1)
-                    bar.set_postfix(last=f"{record['name']}: {record['status']}")
+            if proposer is not None:
+                first = proposer.propose(_slots(client))
+            _execute(client, spec, out, latest, first, proposer, finished, progress, trial_function)
         finally:
             client.close()
             if cluster is not None:
                 cluster.close()
-    records = [latest[t.id] for t in spec.trials]
+    records = [latest[t.id] for t in spec.trials] if proposer is None else proposer.records
     write_csv(spec, records, out / TABLE)
     return records
+
+
+def _slots(client) -> int:
+    """Worker threads of the cluster: how many trials of a search run at once."""
+    return max(1, sum(w.get("nthreads", 1) for w in client.scheduler_info()["workers"].values()))
+
+
+def _execute(client, spec: Spec, out: Path, latest: dict, first: list, proposer, finished: int, progress: bool,
+             trial_function) -> None:
+    """Run ``first`` and whatever ``proposer`` asks for next, appending each record as it arrives."""
+    distributed = _distributed()
+
+    def submit(t: Trial):
+        return client.submit(trial_function, _payload(t), str((out / "trials" / t.id).resolve()), spec.eval_n,
+                             spec.eval_metrics, spec.eval_seed, 1, key=f"trial-{t.id}",
+                             retries=1, pure=False)
+
+    total = len(spec.trials) if proposer is None else spec.search.trials
+    futures = {submit(t): t for t in first}
+    running = distributed.as_completed(futures)
+    with tqdm(total=total, initial=finished, disable=not progress, desc=spec.name, unit="trial",
+              dynamic_ncols=True) as bar:
+        for future in running:
+            try:
+                record = future.result()
+            except Exception as err:  # noqa: BLE001 - the worker died twice, or the task was lost
+                record = failed_record(_payload(futures[future]), one_line(err))
+            append_jsonl(out / RESULTS, record)
+            latest[record["id"]] = record
+            bar.update(1)
+            bar.set_postfix(last=f"{record['name']}: {record['status']}")
+            if proposer is not None:
+                proposer.tell(record)
+                for t in proposer.propose(1):
+                    new = submit(t)
+                    futures[new] = t
+                    running.add(new)

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from minigan.serialization import atomic_path
-from minigan.sweep.execute import rank_value
+from minigan.sweep.trial import rank_value
 from minigan.sweep.spec import Spec
 
 __all__ = ["ranked", "ranked_table", "plot_metric_vs_key", "plot_best", "write_figures"]
@@ -87,10 +87,10 @@ def plot_metric_vs_key(spec: Spec, records: list[dict], key: str, path) -> Path:
     """
     plt = _pyplot()
     metric = spec.rank[0]
-    values = []  # in the spec's order; a value may be a list (model.g_hidden), which no dict can key
-    for t in spec.trials:
-        if t.swept.get(key) not in values:
-            values.append(t.swept.get(key))
+    values = []  # in the spec's order, then the records'; a value may be a list, which no dict can key
+    for swept in [t.swept for t in spec.trials] + [r["swept"] for r in records]:
+        if swept.get(key) not in values:
+            values.append(swept.get(key))
     points = [(r["swept"].get(key), rank_value(r, metric)) for r in records if r["status"] == "done"]
     points = [(x, y) for x, y in points if _finite(y)]
     fig, ax = plt.subplots(figsize=(max(5.0, 0.8 * len(values) + 2), 3.6))

@@ -19,10 +19,21 @@ A spec is a TOML file, or the name of a shipped one (``minigan/sweep/specs/``)::
     metrics = ["mode_coverage", "mmd"]
     seed = 0
 
+Instead of ``[grid]`` and ``[random]``, an ``[optuna]`` table searches: Optuna's
+TPE sampler proposes each trial from the results of those before it
+(:mod:`minigan.sweep.search`)::
+
+    [optuna]
+    trials = 24                             # trainings in all
+    seed = 0
+    "optim.g_lr" = {log_uniform = [5e-5, 2e-3]}   # the same laws as [random]
+
 Every trial's configuration is built with :func:`minigan.train.config.apply_overrides`
 when the spec is loaded, and its evaluation checked against its data, so a
 bad key or value, a metric its data has not, or a rank metric that is not
 evaluated is a :class:`ConfigError` naming the trial before anything runs.
+A search's trials are proposed as it runs; the bounds and choices of each
+of its laws are checked the same way when it is loaded.
 """
 
 from __future__ import annotations
@@ -32,6 +43,7 @@ import itertools
 import json
 import math
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -48,11 +60,11 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
-__all__ = ["Spec", "Trial", "load_spec", "spec_names", "describe_specs", "RECIPE"]
+__all__ = ["Spec", "Trial", "Search", "load_spec", "spec_names", "describe_specs", "RECIPE"]
 
 RECIPE = "recipe"  # the swept key that chooses the base recipe itself
 DISTRIBUTIONS = ("log_uniform", "uniform", "int_uniform", "choice")
-TOP_LEVEL = ("description", "recipe", "rank", "set", "grid", "random", "eval")
+TOP_LEVEL = ("description", "recipe", "rank", "set", "grid", "random", "optuna", "eval")
 
 
 @dataclass(frozen=True)
@@ -68,15 +80,26 @@ class Trial:
 
 
 @dataclass(frozen=True)
+class Search:
+    """An ``[optuna]`` table: ``trials`` trainings proposed by TPE (seeded by ``seed``) from ``laws``."""
+
+    trials: int
+    seed: int
+    laws: dict                     # {"optim.g_lr": ("log_uniform", [5e-5, 2e-3]), ...}
+
+
+@dataclass(frozen=True)
 class Spec:
     name: str
     description: str
     rank: tuple[str, str]          # (metric path, "max" | "min")
     keys: list                     # the swept keys, in order
-    trials: list                   # [Trial, ...]
+    trials: list                   # [Trial, ...]; empty for a search, whose trials are proposed as it runs
     eval_n: int = 2500
     eval_metrics: list | None = None
     eval_seed: int = 0
+    search: Search | None = None
+    trial: Callable[[dict], Trial] | None = field(default=None, repr=False, compare=False)  # a point's Trial
 
 
 def spec_names() -> list[str]:
@@ -126,25 +149,38 @@ def _show(value) -> str:
     return toml_value(value).strip('"')
 
 
-def _draw(rng: np.random.Generator, key: str, law, label: str):
+def _law(key: str, law, where: str) -> tuple[str, list]:
+    """``(kind, args)`` of a law such as ``{log_uniform = [1e-4, 1e-2]}``, checked; ``where`` names its table."""
     if not isinstance(law, dict) or len(law) != 1 or next(iter(law)) not in DISTRIBUTIONS:
         laws = " | ".join(f"{{{d} = [...]}}" for d in DISTRIBUTIONS)
-        raise ConfigError(f"{label}: [random] {key} must be one of {laws}, got {law!r}")
+        raise ConfigError(f"{where} {key} must be one of {laws}, got {law!r}")
     kind, args = next(iter(law.items()))
     if not isinstance(args, list) or not args:
-        raise ConfigError(f"{label}: [random] {key}: {kind} needs a list, got {args!r}")
+        raise ConfigError(f"{where} {key}: {kind} needs a list, got {args!r}")
     if kind == "choice":
-        return args[int(rng.integers(len(args)))]
+        return kind, args
     if len(args) != 2 or not all(isinstance(a, (int, float)) and not isinstance(a, bool) for a in args) \
             or args[0] > args[1]:
-        raise ConfigError(f"{label}: [random] {key}: {kind} needs [low, high] with low <= high, got {args!r}")
+        raise ConfigError(f"{where} {key}: {kind} needs [low, high] with low <= high, got {args!r}")
+    if kind == "log_uniform" and args[0] <= 0:
+        raise ConfigError(f"{where} {key}: log_uniform needs low > 0, got {args!r}")
+    return kind, args
+
+
+def law_values(kind: str, args: list) -> list:
+    """The values a law can take that bound it: its choices, or its low and high ends."""
+    return list(args) if kind == "choice" else [int(a) for a in args] if kind == "int_uniform" else \
+        [float(a) for a in args]
+
+
+def _draw(rng: np.random.Generator, kind: str, args: list):
+    if kind == "choice":
+        return args[int(rng.integers(len(args)))]
     low, high = args
     if kind == "int_uniform":
         return int(rng.integers(int(low), int(high) + 1))
     if kind == "uniform":
         return float(rng.uniform(low, high))
-    if low <= 0:
-        raise ConfigError(f"{label}: [random] {key}: log_uniform needs low > 0, got {args!r}")
     return float(math.exp(rng.uniform(math.log(low), math.log(high))))
 
 
@@ -172,11 +208,32 @@ def _points(data: dict, label: str) -> tuple[list[str], list[dict]]:
             raise ConfigError(f"{label}: [random] seed must be a non-negative integer, got {seed!r}")
         if both := set(random) & set(grid):
             raise ConfigError(f"{label}: {', '.join(sorted(both))} is both in [grid] and in [random]")
+        laws = {key: _law(key, law, f"{label}: [random]") for key, law in random.items()}
         rng = np.random.default_rng(seed)
-        draws = [{key: _draw(rng, key, law, label) for key, law in random.items()} for _ in range(samples)]
+        draws = [{key: _draw(rng, *law) for key, law in laws.items()} for _ in range(samples)]
         points = [{**p, **d} for p in points for d in draws]
         keys += list(random)
     return keys, points
+
+
+def _search(data: dict, label: str) -> Search | None:
+    """The ``[optuna]`` table, checked; None without one."""
+    table = dict(_table(data, "optuna", label))
+    if not table:
+        return None
+    if "grid" in data or "random" in data:
+        raise ConfigError(f"{label}: [optuna] proposes every trial, so it takes no [grid] or [random]; "
+                          "put fixed settings in [set]")
+    trials, seed = table.pop("trials", None), table.pop("seed", 0)
+    if not isinstance(trials, int) or isinstance(trials, bool) or trials < 1:
+        raise ConfigError(f"{label}: [optuna] trials must be a positive integer, got {trials!r}")
+    if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
+        raise ConfigError(f"{label}: [optuna] seed must be a non-negative integer, got {seed!r}")
+    if not table:
+        raise ConfigError(f"{label}: [optuna] names no key to search")
+    if RECIPE in table:
+        raise ConfigError(f"{label}: [optuna] searches settings of one recipe; name it with recipe = ...")
+    return Search(trials, seed, {key: _law(key, law, f"{label}: [optuna]") for key, law in table.items()})
 
 
 def _check_evaluation(config: dict, metrics: list | None, rank: str) -> None:
@@ -239,6 +296,7 @@ def load_spec(name: str, overrides: dict | None = None) -> Spec:
     rank = _rank(data, label)
     eval_settings = _eval(data, label)
     fixed = {**_table(data, "set", label), **(overrides or {})}
+    search = _search(data, label)
     keys, points = _points(data, label)
     if RECIPE in fixed:
         raise ConfigError(f"{label}: the recipe is chosen by `recipe = ...` or swept in [grid], not set in [set]")
@@ -248,8 +306,9 @@ def load_spec(name: str, overrides: dict | None = None) -> Spec:
     if base is None and RECIPE not in keys:
         raise ConfigError(f"{label}: name the base recipe (recipe = \"ring8\") or sweep it ([grid] recipe = [...])")
     recipes: dict[str, dict] = {}
-    trials, seen = [], {}
-    for point in points:
+    seen: dict[str, str] = {}
+
+    def trial(point: dict) -> Trial:
         recipe = point.get(RECIPE, base)
         swept = [f"{key}={toml_value(value)}" for key, value in point.items() if key != RECIPE]
         given = [f"{key}={toml_value(value)}" for key, value in fixed.items()] + swept
@@ -263,9 +322,21 @@ def load_spec(name: str, overrides: dict | None = None) -> Spec:
             _check_evaluation(config, eval_settings[1], rank[0])
         except ConfigError as err:
             raise ConfigError(f"{label}: trial {trial_name}: {err}") from None
-        tid = trial_id(recipe, given, eval_settings)
-        if tid in seen:
-            raise ConfigError(f"{label}: trials {seen[tid]} and {trial_name} are the same")
-        seen[tid] = trial_name
-        trials.append(Trial(tid, trial_name, dict(point), given, recipe, config))
-    return Spec(spec_name, data.get("description", ""), rank, keys, trials, *eval_settings)
+        return Trial(trial_id(recipe, given, eval_settings), trial_name, dict(point), given, recipe, config)
+
+    if search is not None:
+        # every bound and choice of every law, the others at their first: what the search can propose is valid
+        first = {key: law_values(*law)[0] for key, law in search.laws.items()}
+        for key, law in search.laws.items():
+            for value in law_values(*law):
+                trial({**first, key: value})
+        return Spec(spec_name, data.get("description", ""), rank, list(search.laws), [], *eval_settings,
+                    search=search, trial=trial)
+    trials = []
+    for point in points:
+        t = trial(point)
+        if t.id in seen:
+            raise ConfigError(f"{label}: trials {seen[t.id]} and {t.name} are the same")
+        seen[t.id] = t.name
+        trials.append(t)
+    return Spec(spec_name, data.get("description", ""), rank, keys, trials, *eval_settings, trial=trial)

@@ -10,7 +10,7 @@ import socket
 import time
 from pathlib import Path
 
-__all__ = ["run_trial", "failed_record", "one_line"]
+__all__ = ["run_trial", "failed_record", "one_line", "rank_value"]
 
 
 def one_line(err: BaseException) -> str:
@@ -30,6 +30,16 @@ def _where() -> str:
         return get_worker().address
     except (ImportError, ValueError):
         return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def rank_value(record: dict, path: str):
+    """The metric at ``path`` (``"mode_coverage.high_quality_fraction"``) of a record, or None."""
+    value = record.get("metrics") or {}
+    for part in path.split("."):
+        if not isinstance(value, dict) or part not in value:
+            return None
+        value = value[part]
+    return value if isinstance(value, (int, float)) and not isinstance(value, bool) else None
 
 
 def failed_record(trial: dict, error: str, wall_time: float = 0.0, worker: str | None = None) -> dict:
