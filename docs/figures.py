@@ -34,7 +34,9 @@ RECIPE_PICTURES = {
 }
 
 # docs/images/sweeps picture -> (sweep, the file of its sweep folder)
-SWEEP_PICTURES = {"losses-ring8.png": ("losses-ring8", "metric_vs_loss.name.png")}
+SWEEP_PICTURES = {"losses-ring8.png": ("losses-ring8", "metric_vs_loss.name.png"),
+                  "losses-grid25.png": ("losses-grid25", "metric_vs_loss.name.png"),
+                  "losses-digits.png": ("losses-digits", "metric_vs_recipe.png")}
 
 
 def run(command: list[str]) -> float:

@@ -167,7 +167,7 @@ def _law(key: str, law, where: str) -> tuple[str, list]:
     return kind, args
 
 
-def law_values(kind: str, args: list) -> list:
+def _bounds(kind: str, args: list) -> list:
     """The values a law can take that bound it: its choices, or its low and high ends."""
     return list(args) if kind == "choice" else [int(a) for a in args] if kind == "int_uniform" else \
         [float(a) for a in args]
@@ -326,9 +326,9 @@ def load_spec(name: str, overrides: dict | None = None) -> Spec:
 
     if search is not None:
         # every bound and choice of every law, the others at their first: what the search can propose is valid
-        first = {key: law_values(*law)[0] for key, law in search.laws.items()}
+        first = {key: _bounds(*law)[0] for key, law in search.laws.items()}
         for key, law in search.laws.items():
-            for value in law_values(*law):
+            for value in _bounds(*law):
                 trial({**first, key: value})
         return Spec(spec_name, data.get("description", ""), rank, list(search.laws), [], *eval_settings,
                     search=search, trial=trial)
