@@ -18,6 +18,8 @@ from minigan.cli import main  # noqa: E402
 from minigan.registry import ConfigError  # noqa: E402
 from minigan.serialization import read_jsonl  # noqa: E402
 from minigan.sweep import execute, load_spec, ranked_table, run_sweep, spec_names, write_figures  # noqa: E402
+from minigan.sweep.execute import _payload  # noqa: E402
+from minigan.sweep.search import Proposer  # noqa: E402
 from minigan.sweep.trial import run_trial  # noqa: E402
 
 cloudpickle.register_pickle_by_value(sys.modules[__name__])  # the workers cannot import this file
@@ -257,7 +259,7 @@ def scored_without_training(trial, folder, *args):
     """A done record whose score peaks at g_lr = 1e-2 with the hinge loss; the folder shows that it ran."""
     Path(folder).mkdir(parents=True, exist_ok=True)
     (Path(folder) / "ran").touch()
-    g_lr, loss = trial["swept"]["optim.g_lr"], trial["swept"]["loss.name"]
+    g_lr, loss = trial["swept"].get("optim.g_lr", 1e-2), trial["swept"]["loss.name"]
     score = 1.0 - (math.log10(g_lr) + 2.0) ** 2 / 4 - 0.5 * (loss != "hinge")
     return {**{k: trial[k] for k in ("id", "name", "swept", "overrides", "recipe")}, "status": "done",
             "error": None, "metrics": {"mode_coverage": {"high_quality_fraction": score}}, "wall_time": 0.0,
@@ -282,6 +284,23 @@ def test_an_optuna_search_proposes_from_earlier_results_and_resumes(tmp_path):
     assert again[:20] == records and len(again) == 24  # the 20 recorded ones were told, not run again
     assert len(read_jsonl(out / "results.jsonl")) == 24
     assert sum((out / "trials" / r["id"] / "ran").exists() for r in again) == 24
+
+
+def test_a_point_proposed_again_is_told_its_result_without_running(tmp_path):
+    spec = search(tmp_path, 6, '"loss.name" = {choice = ["lsgan", "hinge"]}')
+    proposer = Proposer(spec, [])
+    first = proposer.propose(3)  # a third new point does not exist: repeats are told pruned until the budget ends
+    assert 1 <= len(first) <= 2 and len({t.id for t in first}) == len(first)
+    assert proposer.finished == len(proposer.study.trials) - len(first)
+    ran = list(first)
+    for t in first:
+        proposer.tell(scored_without_training(_payload(t), tmp_path / t.id))
+    while not proposer.exhausted:
+        for t in proposer.propose(1):
+            ran.append(t)
+            proposer.tell(scored_without_training(_payload(t), tmp_path / t.id))
+    assert len({t.id for t in ran}) == len(ran) <= 2  # 6 points settled, each value trained at most once
+    assert proposer.finished == 6 and len(proposer.records) == len(ran)
 
 
 def test_an_optuna_search_trains_real_trials_on_the_cluster(tmp_path, cluster):

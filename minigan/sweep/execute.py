@@ -164,7 +164,7 @@ def run_sweep(spec, out, scheduler: str | None = None, workers: int | None = Non
     latest = latest_records(results)
     proposer = None if spec.search is None else _proposer(spec, list(latest.values()))
     first = [t for t in spec.trials if latest.get(t.id, {}).get("status") != "done"]
-    finished = len(spec.trials) - len(first) if proposer is None else len(proposer.records)
+    finished = len(spec.trials) - len(first) if proposer is None else proposer.finished
     if first or proposer is not None and not proposer.exhausted:
         client, cluster = _client(scheduler, workers)
         try:
@@ -207,11 +207,11 @@ def _execute(client, spec: Spec, out: Path, latest: dict, first: list, proposer,
                 record = failed_record(_payload(futures[future]), one_line(err))
             append_jsonl(out / RESULTS, record)
             latest[record["id"]] = record
-            bar.update(1)
-            bar.set_postfix(last=f"{record['name']}: {record['status']}")
             if proposer is not None:
                 proposer.tell(record)
                 for t in proposer.propose(1):
                     new = submit(t)
                     futures[new] = t
                     running.add(new)
+            bar.update(1 if proposer is None else proposer.finished - bar.n)
+            bar.set_postfix(last=f"{record['name']}: {record['status']}")

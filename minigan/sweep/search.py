@@ -67,6 +67,11 @@ class Proposer:
     def exhausted(self) -> bool:
         return len(self.study.trials) >= self.spec.search.trials
 
+    @property
+    def finished(self) -> int:
+        """Points of the budget settled: recorded, or told without running."""
+        return len(self.study.trials) - len(self.pending)
+
     def propose(self, count: int) -> list[Trial]:
         """Up to ``count`` new trials to run, within the search's budget.
 
