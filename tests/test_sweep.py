@@ -286,6 +286,17 @@ def test_an_optuna_search_proposes_from_earlier_results_and_resumes(tmp_path):
     assert sum((out / "trials" / r["id"] / "ran").exists() for r in again) == 24
 
 
+def test_an_optuna_search_on_one_worker_is_reproducible_from_its_seed(tmp_path):
+    runs = [run_sweep(search(tmp_path, 12), tmp_path / f"sweep{i}", workers=1, progress=False,
+                      trial_function=scored_without_training) for i in range(2)]
+    assert [r["swept"] for r in runs[0]] == [r["swept"] for r in runs[1]]
+    reseeded = (tmp_path / "search.toml").read_text().replace("seed = 3", "seed = 4")
+    (tmp_path / "search.toml").write_text(reseeded)
+    other = run_sweep(load_spec(str(tmp_path / "search.toml")), tmp_path / "sweep2", workers=1, progress=False,
+                      trial_function=scored_without_training)
+    assert [r["swept"] for r in other] != [r["swept"] for r in runs[0]]
+
+
 def test_a_point_proposed_again_is_told_its_result_without_running(tmp_path):
     spec = search(tmp_path, 6, '"loss.name" = {choice = ["lsgan", "hinge"]}')
     proposer = Proposer(spec, [])
